@@ -1,0 +1,181 @@
+"""Product model format 1, as fixed by the product-model spec page.
+
+These pydantic models are the one schema behind the YAML/JSON files, the JSON Schema that
+`openpcf schema product-model` prints, and (later) the API. Unknown fields are rejected.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from openpcf.domain.factor import Factor
+from openpcf.domain.gases import GAS_ALIASES, Origin, canonical_gas
+
+Stage = Literal["raw-materials", "production", "distribution", "use", "end-of-life"]
+STAGES: tuple[Stage, ...] = ("raw-materials", "production", "distribution", "use", "end-of-life")
+Boundary = Literal["cradle-to-gate", "cradle-to-grave", "gate-to-gate"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class Quantity(_Strict):
+    """An amount with its unit, e.g. {amount: 1, unit: kWh}."""
+
+    amount: float = Field(gt=0)
+    unit: str = Field(min_length=1)
+
+    _check = field_validator("amount")(lambda cls, v: _finite(v))
+
+
+class Conversion(_Strict):
+    """How much of the declared unit one reference amount is: {from: 1 piece, to: 0.896 kWh}."""
+
+    from_: str = Field(alias="from", description="a quantity in the reference unit, '1 piece'")
+    to: str = Field(description="the same thing in the declared unit, '0.896 kWh'")
+
+
+class Product(_Strict):
+    id: str | None = Field(default=None, description="URN urn:openpcf:product:<tenant>:<slug>")
+    name: str = Field(min_length=1)
+    rule: str | None = Field(default=None, description="product rule id; default general rule")
+    declared_unit: Quantity = Field(description="what the PCF is expressed per")
+    reference: Quantity | None = Field(
+        default=None, description="what the inputs produce; default the declared unit"
+    )
+    conversion: Conversion | None = Field(
+        default=None, description="needed when reference and declared unit differ in dimension"
+    )
+    region: str | None = Field(default=None, description="ISO 3166-2 province or 3166-1 country")
+    year: int | None = Field(default=None, ge=1990, le=2100)
+    boundary: Boundary = "cradle-to-gate"
+
+    @property
+    def reference_quantity(self) -> Quantity:
+        return self.reference or self.declared_unit
+
+
+class Electricity(_Strict):
+    """Resolve a grid electricity factor from the bundled set."""
+
+    region: str | None = Field(default=None, description="default: the product's region")
+    year: int | None = Field(default=None, description="default: the product's year")
+    basis: Literal["footprint", "grid-co2"] = Field(
+        default="footprint",
+        description="footprint: life-cycle electricity carbon-footprint factor (CO2e); "
+        "grid-co2: MEE grid CO2 emission factor (operational CO2 only)",
+    )
+
+
+class Pcf(_Strict):
+    """A supplier-specific product carbon footprint used as this input's factor."""
+
+    value: float = Field(description="kg CO2e per unit, in the unit stated by `unit`")
+    unit: str = Field(description="e.g. 'kg CO2e/kg', 't CO2e/t', 'kg CO2e/piece'")
+    source: str | None = None
+    gwp: Literal["AR5", "AR6"] | None = Field(default=None, description="GWP set of the value")
+    origin: Origin = "fossil"
+
+    _check = field_validator("value")(lambda cls, v: _finite(v))
+
+
+class Input(_Strict):
+    """One line of activity data. Exactly one of factor, pcf, product, electricity."""
+
+    name: str = Field(min_length=1)
+    stage: Stage
+    amount: float = Field(ge=0)
+    unit: str = Field(min_length=1)
+    factor: str | None = Field(default=None, description="a factor id")
+    pcf: Pcf | None = None
+    product: str | None = Field(default=None, description="a sub-assembly model: path or id")
+    electricity: Electricity | None = None
+
+    _check = field_validator("amount")(lambda cls, v: _finite(v))
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Input:
+        given = [k for k in ("factor", "pcf", "product", "electricity") if getattr(self, k)]
+        if len(given) != 1:
+            what = "none" if not given else ", ".join(given)
+            raise ValueError(
+                f"give exactly one of factor, pcf, product, electricity (found {what})"
+            )
+        return self
+
+    @property
+    def source_kind(self) -> str:
+        return next(k for k in ("factor", "pcf", "product", "electricity") if getattr(self, k))
+
+
+class Emission(_Strict):
+    """A direct emission at this site, per the reference amount."""
+
+    gas: str
+    amount: float
+    unit: str = Field(min_length=1, description="a mass unit: kg, g, t")
+    stage: Stage = "production"
+    origin: Origin = "fossil"
+
+    _check = field_validator("amount")(lambda cls, v: _finite(v))
+
+    @field_validator("gas")
+    @classmethod
+    def _known(cls, gas: str) -> str:
+        canonical = canonical_gas(gas)
+        if canonical is None:
+            known = ", ".join(sorted(set(GAS_ALIASES.values())))
+            raise ValueError(f"unknown gas '{gas}'; expected one of {known}")
+        return canonical
+
+    @model_validator(mode="after")
+    def _removals_are_biogenic(self) -> Emission:
+        if self.amount < 0 and not (self.gas == "CO2" and self.origin != "fossil"):
+            raise ValueError(
+                "a negative amount (a removal) is allowed only for CO2 of biogenic or "
+                "land-use origin"
+            )
+        return self
+
+
+class Coproduct(_Strict):
+    """Another output sharing the burden; `share` is the fraction of the burden it carries."""
+
+    name: str = Field(min_length=1)
+    amount: float = Field(gt=0)
+    unit: str = Field(min_length=1)
+    share: float = Field(ge=0, lt=1)
+    mass: float | None = Field(default=None, ge=0, description="for physical allocation rules")
+    price: float | None = Field(default=None, ge=0, description="for economic allocation rules")
+
+
+class ProductModel(_Strict):
+    openpcf: Literal[1] = Field(description="format version")
+    product: Product
+    factors: list[Factor] = Field(default_factory=list, description="the user's own factors")
+    inputs: list[Input] = Field(default_factory=list)
+    emissions: list[Emission] = Field(default_factory=list)
+    coproducts: list[Coproduct] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shares_leave_a_main_product(self) -> ProductModel:
+        total = sum(c.share for c in self.coproducts)
+        if total >= 1:
+            raise ValueError(f"coproduct shares add up to {total:g}; they must stay below 1")
+        if not self.inputs and not self.emissions:
+            raise ValueError("a model needs at least one input or emission")
+        return self
+
+    @property
+    def main_share(self) -> float:
+        return 1.0 - sum(c.share for c in self.coproducts)

@@ -1,0 +1,78 @@
+"""The result of a calculation: an immutable value every output format renders and none recomputes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Amount(_Frozen):
+    value: float
+    unit: str
+
+
+class DeclaredUnit(_Frozen):
+    amount: float
+    unit: str
+
+
+class Contribution(_Frozen):
+    """One input line's (or direct emission's) share of the footprint per declared unit."""
+
+    name: str
+    stage: str
+    kg_co2e: float
+    kind: str = Field(description="factor | electricity | pcf | product | emission")
+    source: str = Field(description="factor id, sub-product name, supplier PCF source or gas")
+    line: int | None = Field(default=None, description="line of the model file, where known")
+    flags: tuple[str, ...] = ()
+
+
+class Warning_(_Frozen):
+    """Something the user must know about the result; it does not stop the calculation."""
+
+    code: str
+    message: str
+    input: str | None = None
+
+
+class FactorUse(_Frozen):
+    """Provenance of one factor the result used."""
+
+    id: str
+    name: str
+    source: str
+    publisher: str | None
+    year: int | None
+    region: str | None
+    version: str | None
+    unit: str
+    flags: tuple[str, ...]
+
+
+class Provenance(_Frozen):
+    software_version: str
+    input_hash: str = Field(description="sha256 over the model files and user factor files")
+    factor_sets: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+class Result(_Frozen):
+    product: str
+    product_id: str | None
+    declared_unit: DeclaredUnit
+    pcf: Amount
+    stages: dict[str, float]
+    gases: dict[str, float] = Field(description="kg CO2e per gas (all origins)")
+    inventory: dict[str, float] = Field(description="kg of each flow (gas and origin)")
+    origins: dict[str, float] = Field(description="kg CO2e by origin: fossil, biogenic, land-use")
+    contributions: tuple[Contribution, ...]
+    profile: str
+    factor_set: str
+    gwp: str
+    factors: tuple[FactorUse, ...]
+    warnings: tuple[Warning_, ...]
+    provenance: Provenance

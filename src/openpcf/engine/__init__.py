@@ -1,0 +1,1 @@
+"""Sparse matrix engine: arrays in, arrays out. Knows nothing of files, HTTP or databases."""

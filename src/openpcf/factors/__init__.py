@@ -1,0 +1,1 @@
+"""Factor sets: the bundled national set, user sets, lookup, search and electricity resolution."""

@@ -1,0 +1,23 @@
+"""The factor set and GWP table shipped with openpcf (built by scripts/build_factor_set.py)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.resources import files
+
+from openpcf.domain.factor import FactorSet
+from openpcf.domain.gases import GwpTable
+
+_DATA = files("openpcf.factors") / "data"
+
+
+@lru_cache(maxsize=1)
+def bundled_set() -> FactorSet:
+    return FactorSet.model_validate_json(_DATA.joinpath("openpcf-bundled.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def gwp_table() -> GwpTable:
+    data = json.loads(_DATA.joinpath("gwp.json").read_text("utf-8"))
+    return GwpTable(data["values"], data["ch4_non_fossil"], data["sources"])

@@ -1,0 +1,1 @@
+"""Use cases: each calls the core (domain, factors, engine, io) and returns values."""
