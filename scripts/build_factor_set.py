@@ -183,6 +183,8 @@ def fuel_factors(shared: Path) -> list[dict]:
             "publisher": r["source_publisher"],
             "source_url": r["source_url"],
             "published": r["published"],
+            # the source gives "2013-2015 (unconfirmed)"; the guideline series began in 2013
+            "year": 2013,
             "region": "CN",
             "kind": "fuel-combustion",
             "flags": ["UNVERIFIED"],

@@ -47,7 +47,7 @@ def quantity_of(text: str, where: Location | None = None) -> pint.Quantity:
         q = _parse(text)
     except (pint.errors.PintError, AttributeError, SyntaxError, TypeError, ValueError) as exc:
         raise UnitError(f"'{text}' is not a unit openpcf knows ({exc})", where) from None
-    if not isinstance(q, pint.Quantity):  # a bare number such as "1"
+    if not isinstance(q, pint.Quantity) or q.unitless:  # a bare number such as "1"
         raise UnitError(f"'{text}' has no unit; expected e.g. kg, kWh, t*km, piece", where)
     return q
 

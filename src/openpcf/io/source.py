@@ -76,7 +76,9 @@ def read_document(path: Path, error: type[OpenpcfError]) -> Document:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise error(f"invalid JSON: {exc.msg} (column {exc.colno})", Location(path, exc.lineno))
+            raise error(
+                f"invalid JSON: {exc.msg} (column {exc.colno})", Location(path, exc.lineno)
+            ) from None
     else:
         try:
             data = yaml.safe_load(text)
