@@ -31,7 +31,7 @@ class Contribution(_Frozen):
     flags: tuple[str, ...] = ()
 
 
-class Warning_(_Frozen):
+class Note(_Frozen):  # rendered as "warnings" in results
     """Something the user must know about the result; it does not stop the calculation."""
 
     code: str
@@ -71,8 +71,9 @@ class Result(_Frozen):
     origins: dict[str, float] = Field(description="kg CO2e by origin: fossil, biogenic, land-use")
     contributions: tuple[Contribution, ...]
     profile: str
+    rule: str = Field(description="product rule id, or 'general' when the model names none")
     factor_set: str
     gwp: str
     factors: tuple[FactorUse, ...]
-    warnings: tuple[Warning_, ...]
+    warnings: tuple[Note, ...]
     provenance: Provenance

@@ -28,7 +28,7 @@ from openpcf.domain.result import (
     FactorUse,
     Provenance,
     Result,
-    Warning_,
+    Note,
 )
 from openpcf.engine.solve import (
     SingularSystem,
@@ -75,7 +75,7 @@ def calculate(project: Project, gwp: str | None = None, profile: str = DEFAULT_P
         raise CalculationError(
             f"unknown GWP set '{gwp_set}'; expected one of {', '.join(GWP_SETS)}"
         )
-    warnings: list[Warning_] = []
+    warnings: list[Note] = []
     used: dict[str, Factor] = {}
     columns = [_column(project, i, warnings, used, gwp_set) for i in range(len(project.models))]
     flows = sorted({f for c in columns for ln in c.lines for f in ln.flows})
@@ -152,6 +152,7 @@ def calculate(project: Project, gwp: str | None = None, profile: str = DEFAULT_P
         origins=origins,
         contributions=tuple(contributions),
         profile=profile,
+        rule=product.rule or "general",
         factor_set=bundled_set().label,
         gwp=gwp_set,
         factors=tuple(_use(f) for f in sorted(used.values(), key=lambda f: f.id)),
@@ -167,7 +168,7 @@ def calculate(project: Project, gwp: str | None = None, profile: str = DEFAULT_P
 
 
 def _column(
-    project: Project, index: int, warnings: list[Warning_], used: dict[str, Factor], gwp_set: str
+    project: Project, index: int, warnings: list[Note], used: dict[str, Factor], gwp_set: str
 ) -> _Column:
     lm = project.models[index]
     model = lm.model
@@ -206,7 +207,7 @@ def _column(
             ln.source = factor.id
             ln.flags = factor.flags
             for flag in factor.flags:
-                warnings.append(Warning_(
+                warnings.append(Note(
                     code="FLAGGED_FACTOR", input=label,
                     message=f"factor {factor.id} is marked {flag} in its source data "
                             f"(not confirmed against the official text): {factor.note or ''}".strip(),
@@ -232,7 +233,7 @@ def _factor_of(
     lm: LoadedModel,
     k: int,
     label: str,
-    warnings: list[Warning_],
+    warnings: list[Note],
 ) -> Factor:
     if inp.factor is not None:
         return catalogue.get(inp.factor, lm.where("inputs", k, "factor"), f"input '{inp.name}': ")
@@ -250,7 +251,7 @@ def _factor_of(
         )
     resolved = resolve_electricity(catalogue, region, year, spec.basis, where)
     if resolved.note:
-        warnings.append(Warning_(code=resolved.code or "", message=resolved.note, input=label))
+        warnings.append(Note(code=resolved.code or "", message=resolved.note, input=label))
     return resolved.factor
 
 
@@ -260,11 +261,11 @@ def _flows_of(factor: Factor) -> dict[Flow, float]:
     return {Flow(CO2E, factor.origin, factor.gwp or "unspecified"): float(factor.co2e or 0.0)}
 
 
-def _basis_warning(basis: str, gwp_set: str, label: str, warnings: list[Warning_]) -> None:
+def _basis_warning(basis: str, gwp_set: str, label: str, warnings: list[Note]) -> None:
     if basis == gwp_set:
         return
     said = "without a stated GWP set" if basis == "unspecified" else f"under {basis}"
-    warnings.append(Warning_(
+    warnings.append(Note(
         code="GWP_BASIS", input=label,
         message=f"a CO2e value given {said} is used as given in this {gwp_set} result",
     ))  # fmt: skip
