@@ -38,7 +38,10 @@ def test_calc_json_matches_the_spec_fields(write: Write) -> None:
     # 1.5 × 2.0 = 3.0 ; Jiangsu 2023 grid CO2 0.5827 × 10 = 5.827
     assert out["pcf"] == {"value": pytest.approx(8.827), "unit": "kg CO2e"}
     assert out["declared_unit"] == {"amount": 1.0, "unit": "kg"}
-    assert out["stages"] == {"raw-materials": pytest.approx(3.0), "production": pytest.approx(5.827)}
+    assert out["stages"] == {
+        "raw-materials": pytest.approx(3.0),
+        "production": pytest.approx(5.827),
+    }
     assert out["gases"]["CO2"] == pytest.approx(5.827)
     assert {c["name"] for c in out["contributions"]} == {"Steel", "Power"}
     assert out["profile"] == "gb-t-24067" and out["gwp"] == "AR5"
@@ -62,12 +65,15 @@ def test_failure_exits_non_zero_with_error_on_stderr(write: Write) -> None:
 
 def test_factor_file_option(write: Write) -> None:
     factors = write("f.csv", "id,name,unit,co2e,gwp,source\nmy/al,Al,kg,16,AR5,test\n")
-    model = write("m.yaml", """
+    model = write(
+        "m.yaml",
+        """
         openpcf: 1
         product: {name: M, declared_unit: {amount: 1, unit: kg}}
         inputs:
           - {name: Al, stage: raw-materials, amount: 0.5, unit: kg, factor: my/al}
-        """)
+        """,
+    )
     run = openpcf("calc", str(model), "--factors", str(factors), "-f", "json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["pcf"]["value"] == pytest.approx(8.0)  # 0.5 × 16

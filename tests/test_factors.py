@@ -125,13 +125,16 @@ def test_fuel_factor_combines_ipcc_and_chinese_ncv(catalogue: Catalogue) -> None
 
 
 def test_flag_reaches_the_result(write: Write) -> None:
-    path = write("m.yaml", """
+    path = write(
+        "m.yaml",
+        """
         openpcf: 1
         product: {name: M, declared_unit: {amount: 1, unit: t}}
         inputs:
           - {name: Coal, stage: production, amount: 0.1, unit: t,
              factor: ipcc2006-cn-ncv/bituminous-coal}
-        """)
+        """,
+    )
     r = calculate(load_project(path), gwp="AR5")
     assert r.contributions[0].flags == ("UNVERIFIED",)
     assert [w.code for w in r.warnings] == ["FLAGGED_FACTOR"]
@@ -139,7 +142,9 @@ def test_flag_reaches_the_result(write: Write) -> None:
 
 
 def test_electricity_input_defaults_to_product_region_and_year(write: Write) -> None:
-    path = write("m.yaml", """
+    path = write(
+        "m.yaml",
+        """
         openpcf: 1
         product: {name: M, declared_unit: {amount: 1, unit: kg}, region: CN-SC, year: 2022}
         inputs:
@@ -147,7 +152,8 @@ def test_electricity_input_defaults_to_product_region_and_year(write: Write) -> 
              electricity: {basis: grid-co2}}
           - {name: Power LCA, stage: production, amount: 100, unit: MWh,
              electricity: {region: CN, year: 2024}}
-        """)
+        """,
+    )
     r = calculate(load_project(path), gwp="AR5")
     # Sichuan 2022 grid 0.1404 kgCO2/kWh × 100; national 2024 footprint 0.5777 × 100 000 kWh
     assert r.pcf.value == pytest.approx(14.04 + 57770.0)

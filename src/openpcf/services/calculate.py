@@ -26,9 +26,9 @@ from openpcf.domain.result import (
     Contribution,
     DeclaredUnit,
     FactorUse,
+    Note,
     Provenance,
     Result,
-    Note,
 )
 from openpcf.engine.solve import (
     SingularSystem,
