@@ -454,3 +454,50 @@ def test_unknown_factor_suggests_close_ids(write: Write) -> None:
     msg = str(err.value)
     assert f"{path}:4" in msg and "inputs[0].factor" in msg
     assert "unknown factor 'cn-mee-grid/CN-JS@2032'" in msg and "cn-mee-grid/CN-JS@2023" in msg
+
+
+def test_conversion_is_used_even_within_one_dimension(write: Write) -> None:
+    path = write(
+        "m.yaml",
+        """
+        openpcf: 1
+        product:
+          name: Dry sludge
+          declared_unit: {amount: 1, unit: t}
+          reference: {amount: 1, unit: t}
+          conversion: {from: 1 t, to: 0.4 t}  # 1 t as produced is 0.4 t dry
+        inputs:
+          - {name: X, stage: production, amount: 1, unit: kg,
+             pcf: {value: 100, unit: kg CO2e/kg, gwp: AR5}}
+        """,
+    )
+    # 100 kg CO2e per t wet; 1 t dry = 2.5 t wet → 250
+    assert calc(path, gwp="AR5").pcf.value == pytest.approx(250.0)
+
+
+def test_named_emissions_and_notes_said_once(write: Write) -> None:
+    path = write(
+        "m.yaml",
+        """
+        openpcf: 1
+        product: {name: M, rule: cement, declared_unit: {amount: 1, unit: t}}
+        inputs:
+          - {name: Power A, stage: production, amount: 1, unit: kWh, electricity: {region: CN-JS, year: 2023}}
+          - {name: Power B, stage: production, amount: 1, unit: kWh, electricity: {region: CN-JS, year: 2023}}
+        emissions:
+          - {name: limestone calcination, gas: CO2, amount: 500, unit: kg}
+          - {name: kiln fuel, gas: CO2, amount: 300, unit: kg}
+        coproducts:
+          - {name: dust, amount: 1, unit: kg, share: 0.01, mass: 1}
+        """,
+    )
+    r = calc(path, gwp="AR5")
+    # (2 × 0.6205 + 800) × 0.99
+    assert r.pcf.value == pytest.approx((2 * 0.6205 + 800) * 0.99)
+    assert by_name(r, "limestone calcination") == pytest.approx(495.0)
+    codes = [n.code for n in r.warnings]
+    assert sorted(codes) == sorted(
+        ["NATIONAL_ELECTRICITY_FOOTPRINT", "GWP_BASIS", "COPRODUCT_SHARES_USED", "RULE_NOT_CHECKED"]
+    )
+    [basis] = [n for n in r.warnings if n.code == "GWP_BASIS"]
+    assert basis.input == "Power A; Power B"

@@ -121,6 +121,9 @@ class Input(_Strict):
 class Emission(_Strict):
     """A direct emission at this site, per the reference amount."""
 
+    name: str | None = Field(
+        default=None, description="what emits it, e.g. 'limestone calcination'"
+    )
     gas: str
     amount: float
     unit: str = Field(min_length=1, description="a mass unit: kg, g, t")

@@ -63,6 +63,24 @@ class _Line:
     flags: tuple[str, ...] = ()
 
 
+class _Notes:
+    """Notes keyed by (code, message), so one cause repeated over many lines is said once."""
+
+    def __init__(self) -> None:
+        self._inputs: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, code: str, message: str, input: str | None = None) -> None:
+        inputs = self._inputs.setdefault((code, message), [])
+        if input and input not in inputs:
+            inputs.append(input)
+
+    def as_tuple(self) -> tuple[Note, ...]:
+        return tuple(
+            Note(code=code, message=message, input="; ".join(inputs) or None)
+            for (code, message), inputs in self._inputs.items()
+        )
+
+
 @dataclass
 class _Column:
     scale: float  # main-product share / reference amount
@@ -75,9 +93,9 @@ def calculate(project: Project, gwp: str | None = None, profile: str = DEFAULT_P
         raise CalculationError(
             f"unknown GWP set '{gwp_set}'; expected one of {', '.join(GWP_SETS)}"
         )
-    warnings: list[Note] = []
+    notes = _Notes()
     used: dict[str, Factor] = {}
-    columns = [_column(project, i, warnings, used, gwp_set) for i in range(len(project.models))]
+    columns = [_column(project, i, notes, used, gwp_set) for i in range(len(project.models))]
     flows = sorted({f for c in columns for ln in c.lines for f in ln.flows})
     row = {f: r for r, f in enumerate(flows)}
     n = len(columns)
@@ -156,7 +174,7 @@ def calculate(project: Project, gwp: str | None = None, profile: str = DEFAULT_P
         factor_set=bundled_set().label,
         gwp=gwp_set,
         factors=tuple(_use(f) for f in sorted(used.values(), key=lambda f: f.id)),
-        warnings=tuple(warnings),
+        warnings=notes.as_tuple(),
         provenance=Provenance(
             software_version=__version__,
             input_hash=project.input_hash,
@@ -168,7 +186,7 @@ def calculate(project: Project, gwp: str | None = None, profile: str = DEFAULT_P
 
 
 def _column(
-    project: Project, index: int, warnings: list[Note], used: dict[str, Factor], gwp_set: str
+    project: Project, index: int, notes: _Notes, used: dict[str, Factor], gwp_set: str
 ) -> _Column:
     lm = project.models[index]
     model = lm.model
@@ -193,9 +211,9 @@ def _column(
             basis = inp.pcf.gwp or "unspecified"
             ln.flows = {Flow(CO2E, inp.pcf.origin, basis): amount * kg * inp.pcf.value}
             ln.source = inp.pcf.source or "supplier PCF"
-            _basis_warning(basis, gwp_set, label, warnings)
+            _basis_note(basis, gwp_set, label, notes)
         else:
-            factor = _factor_of(inp, model.product, catalogue, lm, k, label, warnings)
+            factor = _factor_of(inp, model.product, catalogue, lm, k, label, notes)
             used[factor.id] = factor
             amount = inp.amount * factor_between(
                 inp.unit,
@@ -207,22 +225,36 @@ def _column(
             ln.source = factor.id
             ln.flags = factor.flags
             for flag in factor.flags:
-                warnings.append(Note(
-                    code="FLAGGED_FACTOR", input=label,
-                    message=f"factor {factor.id} is marked {flag} in its source data "
-                            f"(not confirmed against the official text): {factor.note or ''}".strip(),
-                ))  # fmt: skip
+                notes.add(
+                    "FLAGGED_FACTOR",
+                    f"factor {factor.id} is marked {flag} in its source data (not confirmed "
+                    f"against the official text; `openpcf factors show {factor.id}` says why)",
+                    label,
+                )
             if factor.co2e is not None:
-                _basis_warning(factor.gwp or "unspecified", gwp_set, label, warnings)
+                _basis_note(factor.gwp or "unspecified", gwp_set, label, notes)
         lines.append(ln)
     for k, em in enumerate(model.emissions):
         where = lm.where("emissions", k)
         kg = em.amount * factor_between(em.unit, "kg", f"emission of {em.gas}", where)
         origin = "" if em.origin == "fossil" else f" ({em.origin})"
         lines.append(_Line(
-            f"direct {em.gas}{origin} emission", em.stage, "emission", em.gas, where.line,
+            em.name or f"direct {em.gas}{origin} emission", em.stage, "emission",
+            f"{em.gas}{origin}", where.line,
             flows={Flow(em.gas, em.origin): kg},
         ))  # fmt: skip
+    if any(c.mass is not None or c.price is not None for c in model.coproducts):
+        notes.add(
+            "COPRODUCT_SHARES_USED",
+            "coproduct mass and price are recorded; the burden is split by the stated shares",
+            model.product.name,
+        )
+    if model.product.rule:
+        notes.add(
+            "RULE_NOT_CHECKED",
+            f"product rule '{model.product.rule}' is recorded but not checked by this version",
+            model.product.name,
+        )
     return _Column(model.main_share / ref.amount, lines)
 
 
@@ -233,7 +265,7 @@ def _factor_of(
     lm: LoadedModel,
     k: int,
     label: str,
-    warnings: list[Note],
+    notes: _Notes,
 ) -> Factor:
     if inp.factor is not None:
         return catalogue.get(inp.factor, lm.where("inputs", k, "factor"), f"input '{inp.name}': ")
@@ -251,7 +283,7 @@ def _factor_of(
         )
     resolved = resolve_electricity(catalogue, region, year, spec.basis, where)
     if resolved.note:
-        warnings.append(Note(code=resolved.code or "", message=resolved.note, input=label))
+        notes.add(resolved.code or "", resolved.note, label)
     return resolved.factor
 
 
@@ -261,14 +293,14 @@ def _flows_of(factor: Factor) -> dict[Flow, float]:
     return {Flow(CO2E, factor.origin, factor.gwp or "unspecified"): float(factor.co2e or 0.0)}
 
 
-def _basis_warning(basis: str, gwp_set: str, label: str, warnings: list[Note]) -> None:
-    if basis == gwp_set:
-        return
-    said = "without a stated GWP set" if basis == "unspecified" else f"under {basis}"
-    warnings.append(Note(
-        code="GWP_BASIS", input=label,
-        message=f"a CO2e value given {said} is used as given in this {gwp_set} result",
-    ))  # fmt: skip
+def _basis_note(basis: str, gwp_set: str, label: str, notes: _Notes) -> None:
+    if basis != gwp_set:
+        said = "without a stated GWP set" if basis == "unspecified" else f"under {basis}"
+        notes.add(
+            "GWP_BASIS",
+            f"CO2e values given {said} are used as given in this {gwp_set} result",
+            label,
+        )
 
 
 def _reference_per_declared(lm: LoadedModel) -> float:
@@ -276,15 +308,15 @@ def _reference_per_declared(lm: LoadedModel) -> float:
     product = lm.model.product
     ref, dec = product.reference_quantity, product.declared_unit
     where = lm.where("product", "conversion")
+    if product.conversion is not None:
+        return dec.amount * _ref_per_declared_unit(lm, where)
     if quantity_of(ref.unit).dimensionality == quantity_of(dec.unit).dimensionality:
         return dec.amount * factor_between(dec.unit, ref.unit, "declared unit to reference", where)
-    if product.conversion is None:
-        raise UnitError(
-            f"the reference unit '{ref.unit}' and declared unit '{dec.unit}' differ in "
-            f"dimension; add product.conversion, e.g. {{from: 1 {ref.unit}, to: ... {dec.unit}}}",
-            lm.where("product", "declared_unit"),
-        )
-    return dec.amount * _ref_per_declared_unit(lm, where)
+    raise UnitError(
+        f"the reference unit '{ref.unit}' and declared unit '{dec.unit}' differ in "
+        f"dimension; add product.conversion, e.g. {{from: 1 {ref.unit}, to: ... {dec.unit}}}",
+        lm.where("product", "declared_unit"),
+    )
 
 
 def _ref_per_declared_unit(lm: LoadedModel, where: Location) -> float:
