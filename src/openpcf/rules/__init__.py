@@ -1,0 +1,1 @@
+"""Methodology profiles and product rules: data files plus the loader that validates them."""
