@@ -7,13 +7,16 @@ data with their sources cited per rule, so a reviewer can check each choice agai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from openpcf.domain.model import Boundary, Quantity, Stage
 
-ElectricityEvidence = Literal["grid-average", "direct-connection", "certificates", "supplier-specific"]
+ElectricityEvidence = Literal[
+    "grid-average", "direct-connection", "certificates", "supplier-specific"
+]
 AllocationMethod = Literal["subdivision", "system-expansion", "physical", "economic"]
 ResultField = Literal[
     "pcf",
@@ -103,7 +106,9 @@ class MandatoryInput(_Data):
 
 
 class Cbam(_Data):
-    sector: Literal["cement", "iron-and-steel", "aluminium", "fertilisers", "hydrogen", "electricity"]
+    sector: Literal[
+        "cement", "iron-and-steel", "aluminium", "fertilisers", "hydrogen", "electricity"
+    ]
     cn_codes: tuple[str, ...]
     gases: tuple[str, ...] = Field(description="gases CBAM counts for this sector")
     indirect_in_definitive: bool = Field(
@@ -129,3 +134,51 @@ class ProductRule(_Data):
     benchmark_classes: tuple[BenchmarkClass, ...] = ()
     cbam: Cbam | None = None
     sources: tuple[Citation, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """The settings of a profile that change numbers; what a calculation runs under.
+
+    Kept apart from `Profile` so a reconciliation can switch one setting at a time.
+    """
+
+    profile: str
+    gwp: str
+    gases: tuple[str, ...] | None  # None: all gases count
+    grid_basis: str
+    accepts: frozenset[str]
+    excluded_stages: tuple[str, ...]
+    allocation: tuple[str, ...]
+    biogenic_in_total: bool
+    dluc_in_total: bool
+
+    @classmethod
+    def of(cls, profile: Profile, gwp: str | None = None) -> Accounting:
+        return cls(
+            profile=profile.id,
+            gwp=gwp or profile.gwp,
+            gases=None if profile.gases == "all" else tuple(profile.gases),
+            grid_basis=profile.electricity.grid_basis,
+            accepts=frozenset(profile.electricity.accepts),
+            excluded_stages=tuple(profile.excluded_stages),
+            allocation=tuple(profile.allocation),
+            biogenic_in_total=profile.biogenic.in_total,
+            dluc_in_total=profile.land_use_change.dluc_in_total,
+        )
+
+    def counts(self, gas: str) -> bool:
+        return self.gases is None or gas in self.gases
+
+
+#: The order in which a reconciliation switches settings from one profile to another, each step
+#: named for the rule that causes its difference.
+RECONCILIATION_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("GWP set", ("gwp",)),
+    ("gases counted", ("gases",)),
+    ("electricity treatment", ("grid_basis", "accepts")),
+    ("boundary", ("excluded_stages",)),
+    ("allocation", ("allocation",)),
+    ("biogenic carbon", ("biogenic_in_total",)),
+    ("land-use change", ("dluc_in_total",)),
+)

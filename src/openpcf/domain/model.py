@@ -59,22 +59,81 @@ class Product(_Strict):
     region: str | None = Field(default=None, description="ISO 3166-2 province or 3166-1 country")
     year: int | None = Field(default=None, ge=1990, le=2100)
     boundary: Boundary = "cradle-to-gate"
+    price: float | None = Field(
+        default=None, ge=0, description="value of the reference amount, for economic allocation"
+    )
 
     @property
     def reference_quantity(self) -> Quantity:
         return self.reference or self.declared_unit
 
 
+Generation = Literal[
+    "coal", "gas", "hydro", "nuclear", "wind", "solar-pv", "solar-thermal", "biomass"
+]
+
+
+class DirectConnection(_Strict):
+    """Metered evidence of a green-power direct connection (绿电直连) over one period."""
+
+    generation: Generation = Field(description="generation type of the connected project")
+    project_generation: Quantity = Field(description="the project's total generation")
+    on_site_use: Quantity = Field(description="project generation used by this site")
+    consumption: Quantity = Field(description="this site's total electricity consumption")
+    year: int | None = Field(default=None, description="metering year; default the input's")
+
+
+class Certificate(_Strict):
+    """One green electricity certificate (绿证) claimed for this electricity use."""
+
+    id: str = Field(min_length=1)
+    amount: float = Field(gt=0)
+    unit: str = Field(description="an energy unit, e.g. MWh")
+    generation: Generation
+
+
+class Certificates(_Strict):
+    """Certificates covering part of the electricity this input stands for."""
+
+    consumption: Quantity = Field(
+        description="electricity consumed in the period the certificates cover"
+    )
+    claims: list[Certificate] = Field(min_length=1)
+
+
 class Electricity(_Strict):
-    """Resolve a grid electricity factor from the bundled set."""
+    """Resolve a grid electricity factor from the bundled set, with optional green evidence."""
 
     region: str | None = Field(default=None, description="default: the product's region")
     year: int | None = Field(default=None, description="default: the product's year")
-    basis: Literal["footprint", "grid-co2"] = Field(
-        default="footprint",
+    basis: Literal["footprint", "grid-co2"] | None = Field(
+        default=None,
         description="footprint: life-cycle electricity carbon-footprint factor (CO2e); "
-        "grid-co2: MEE grid CO2 emission factor (operational CO2 only)",
+        "grid-co2: MEE grid CO2 emission factor (operational CO2 only); default: as the "
+        "methodology profile asks (footprint under gb-t-24067)",
     )
+    direct_connection: DirectConnection | None = None
+    certificates: Certificates | None = None
+
+
+class DataQuality(_Strict):
+    """Data-quality ratings, 1 (very good) to 5 (very poor), as in the pedigree matrix."""
+
+    technological: int = Field(ge=1, le=5)
+    geographical: int = Field(ge=1, le=5)
+    temporal: int = Field(ge=1, le=5)
+    completeness: int = Field(ge=1, le=5)
+    reliability: int = Field(ge=1, le=5)
+
+    @property
+    def rating(self) -> float:
+        return (
+            self.technological
+            + self.geographical
+            + self.temporal
+            + self.completeness
+            + self.reliability
+        ) / 5
 
 
 class Pcf(_Strict):
@@ -100,6 +159,10 @@ class Input(_Strict):
     pcf: Pcf | None = None
     product: str | None = Field(default=None, description="a sub-assembly model: path or id")
     electricity: Electricity | None = None
+    primary: bool = Field(
+        default=False, description="site- or supplier-specific data (PACT primary data)"
+    )
+    dq: DataQuality | None = Field(default=None, description="data-quality ratings")
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
 
@@ -152,14 +215,30 @@ class Emission(_Strict):
 
 
 class Coproduct(_Strict):
-    """Another output sharing the burden; `share` is the fraction of the burden it carries."""
+    """Another output sharing the burden.
+
+    Either every coproduct states `share` (the fraction of the burden it carries), or none
+    does and the allocation method of the product rule or profile sets the shares from `mass`
+    (or the amount, when it is a mass) or `price`.
+    """
 
     name: str = Field(min_length=1)
     amount: float = Field(gt=0)
     unit: str = Field(min_length=1)
-    share: float = Field(ge=0, lt=1)
-    mass: float | None = Field(default=None, ge=0, description="for physical allocation rules")
-    price: float | None = Field(default=None, ge=0, description="for economic allocation rules")
+    share: float | None = Field(default=None, ge=0, lt=1)
+    mass: Quantity | None = Field(default=None, description="for physical allocation")
+    price: float | None = Field(
+        default=None, ge=0, description="value of the stated amount, same currency as product.price"
+    )
+
+
+class Exclusion(_Strict):
+    """Something left out of the model under a cut-off, with its estimated size."""
+
+    name: str = Field(min_length=1)
+    stage: Stage
+    kg_co2e: float = Field(ge=0, description="estimated kg CO2e per reference amount")
+    reason: str | None = None
 
 
 class ProductModel(_Strict):
@@ -169,16 +248,21 @@ class ProductModel(_Strict):
     inputs: list[Input] = Field(default_factory=list)
     emissions: list[Emission] = Field(default_factory=list)
     coproducts: list[Coproduct] = Field(default_factory=list)
+    excluded: list[Exclusion] = Field(
+        default_factory=list, description="what the model leaves out under a cut-off"
+    )
 
     @model_validator(mode="after")
     def _shares_leave_a_main_product(self) -> ProductModel:
-        total = sum(c.share for c in self.coproducts)
-        if total >= 1:
-            raise ValueError(f"coproduct shares add up to {total:g}; they must stay below 1")
+        stated = [c.share for c in self.coproducts if c.share is not None]
+        if stated and len(stated) != len(self.coproducts):
+            raise ValueError("either every coproduct states 'share' or none does")
+        if sum(stated) >= 1:
+            raise ValueError(f"coproduct shares add up to {sum(stated):g}; they must stay below 1")
         if not self.inputs and not self.emissions:
             raise ValueError("a model needs at least one input or emission")
         return self
 
     @property
-    def main_share(self) -> float:
-        return 1.0 - sum(c.share for c in self.coproducts)
+    def stated_shares(self) -> bool:
+        return all(c.share is not None for c in self.coproducts)

@@ -53,6 +53,18 @@ class FactorUse(_Frozen):
     flags: tuple[str, ...]
 
 
+class DataQualitySummary(_Frozen):
+    """Contribution-weighted data-quality ratings (1 very good … 5 very poor)."""
+
+    rating: float
+    technological: float
+    geographical: float
+    temporal: float
+    completeness: float
+    reliability: float
+    coverage: float = Field(description="share of the footprint (by magnitude) with ratings, 0-1")
+
+
 class Provenance(_Frozen):
     software_version: str
     input_hash: str = Field(description="sha256 over the model files and user factor files")
@@ -69,11 +81,18 @@ class Result(_Frozen):
     gases: dict[str, float] = Field(description="kg CO2e per gas (all origins)")
     inventory: dict[str, float] = Field(description="kg of each flow (gas and origin)")
     origins: dict[str, float] = Field(description="kg CO2e by origin: fossil, biogenic, land-use")
+    excluded: dict[str, float] = Field(
+        default_factory=dict,
+        description="kg CO2e the profile leaves out of the total: stages, biogenic CO2, dLUC, gases",
+    )
     contributions: tuple[Contribution, ...]
     profile: str
     rule: str = Field(description="product rule id, or 'general' when the model names none")
     factor_set: str
     gwp: str
+    allocation: str = Field(description="how the main product's share of the burden was set")
+    primary_data_share: float = Field(description="percent of the footprint from primary data")
+    data_quality: DataQualitySummary | None
     factors: tuple[FactorUse, ...]
     warnings: tuple[Note, ...]
     provenance: Provenance

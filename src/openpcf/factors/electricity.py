@@ -107,3 +107,71 @@ def resolve_electricity(
         f"instead of the provincial one"
     )
     return Resolved(national, note, "GRID_NATIONAL_FALLBACK")
+
+
+#: Green-power direct connection (绿电直连) thresholds: at least 60% of the project's available
+#: generation used on site, covering at least 30% of the user's consumption, 35% from 2030.
+#: NDRC/NEA notice on orderly promoting green-power direct connection (发改能源〔2025〕650号).
+MIN_ON_SITE_SHARE_OF_GENERATION = 0.60
+DIRECT_CONNECTION_SOURCE = "NDRC/NEA 关于有序推动绿电直连发展有关事项的通知 (2025)"
+
+
+def min_share_of_consumption(year: int) -> float:
+    return 0.35 if year >= 2030 else 0.30
+
+
+def direct_connection_failures(
+    generation_kwh: float, on_site_kwh: float, consumption_kwh: float, year: int
+) -> list[str]:
+    """Each threshold the metered evidence misses, said with the numbers."""
+    failures = []
+    if on_site_kwh > generation_kwh:
+        failures.append(
+            f"on-site use {on_site_kwh:g} kWh exceeds the project's generation {generation_kwh:g} kWh"
+        )
+    if on_site_kwh > consumption_kwh:
+        failures.append(
+            f"on-site use {on_site_kwh:g} kWh exceeds the site's consumption {consumption_kwh:g} kWh"
+        )
+    if failures:
+        return failures
+    used = on_site_kwh / generation_kwh
+    if used < MIN_ON_SITE_SHARE_OF_GENERATION:
+        failures.append(
+            f"only {used:.1%} of the project's generation is used on site; at least "
+            f"{MIN_ON_SITE_SHARE_OF_GENERATION:.0%} is required ({DIRECT_CONNECTION_SOURCE})"
+        )
+    covered, floor = on_site_kwh / consumption_kwh, min_share_of_consumption(year)
+    if covered < floor:
+        failures.append(
+            f"the direct connection covers {covered:.1%} of the site's consumption; at least "
+            f"{floor:.0%} is required in {year} ({DIRECT_CONNECTION_SOURCE})"
+        )
+    return failures
+
+
+def generation_factor(catalogue: Catalogue, generation: str, year: int) -> Resolved:
+    """Life-cycle factor of one generation type: the year's, else the latest earlier one."""
+    years = sorted(
+        f.year
+        for f in catalogue.by_id.values()
+        if f.id.startswith(f"cn-mee-efp/{generation}@") and f.year
+    )
+    if not years:
+        raise FactorError(f"no electricity carbon-footprint factor for generation '{generation}'")
+    earlier = [y for y in years if y <= year]
+    if not earlier:
+        raise FactorError(
+            f"no '{generation}' electricity carbon-footprint factor for {year} or before; years "
+            f"that exist: {', '.join(map(str, years))}"
+        )
+    chosen = earlier[-1]
+    factor = catalogue.by_id[f"cn-mee-efp/{generation}@{chosen}"]
+    if chosen == year:
+        return Resolved(factor, None, None)
+    return Resolved(
+        factor,
+        f"no {year} life-cycle factor for {generation} generation is published; the {chosen} "
+        f"value {factor.co2e} kg CO2e/kWh is used",
+        "GENERATION_FACTOR_EARLIER_YEAR",
+    )
