@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from openpcf.domain.errors import Location, ModelError
-from openpcf.domain.methodology import Profile, ProductRule
+from openpcf.domain.methodology import ProductRule, Profile
 
 T = TypeVar("T", bound=BaseModel)
 _ROOT = files("openpcf.rules")
@@ -55,7 +55,9 @@ def profile(profile_id: str, where: Location | None = None) -> Profile:
         return profiles()[profile_id]
     except KeyError:
         known = ", ".join(sorted(profiles()))
-        raise ModelError(f"unknown profile '{profile_id}'; known profiles: {known}", where) from None
+        raise ModelError(
+            f"unknown profile '{profile_id}'; known profiles: {known}", where
+        ) from None
 
 
 def product_rule(rule_id: str, where: Location | None = None) -> ProductRule:
