@@ -10,17 +10,21 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from openpcf import __version__
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.factor import Factor
 from openpcf.domain.model import ProductModel
-from openpcf.domain.result import Result
+from openpcf.domain.result import Result, Violation
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
 from openpcf.io.factor_file import load_factor_file
-from openpcf.services.calculate import calculate
+from openpcf.rules.catalogue import product_rule, product_rules, profile, profiles
+from openpcf.services.calculate import DEFAULT_PROFILE, calculate
+from openpcf.services.check import check as check_model
+from openpcf.services.compare import Comparison, compare
 from openpcf.services.project import load_project
 
 app = typer.Typer(
@@ -31,8 +35,13 @@ app = typer.Typer(
 )
 factors_app = typer.Typer(help="Search and inspect emission factors.", no_args_is_help=True)
 schema_app = typer.Typer(help="Print JSON Schemas of openpcf's file formats.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Methodology profiles (GB/T 24067, ISO 14067, PACT, CBAM...).",
+                           no_args_is_help=True)  # fmt: skip
+rules_app = typer.Typer(help="Product rules (cement, steel, batteries...).", no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
 app.add_typer(schema_app, name="schema")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(rules_app, name="rules")
 
 # Piped output (CI logs, files) is not a terminal; give tables room instead of rich's 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
@@ -49,6 +58,9 @@ class Gwp(StrEnum):
     AR6 = "AR6"
 
 
+ProfileOption = Annotated[
+    str, typer.Option("--profile", "-p", help="Methodology profile (`openpcf profiles list`).")
+]
 FactorFiles = Annotated[
     list[Path] | None,
     typer.Option("--factors", help="A user factor file (CSV or YAML); repeat for several."),
@@ -77,18 +89,125 @@ def calc(
     ),
     gwp: Annotated[Gwp | None, typer.Option(help="GWP100 set; overrides the profile's.")] = None,
     factors: FactorFiles = None,
+    profile_id: ProfileOption = DEFAULT_PROFILE,
+    compare_with: Annotated[
+        str | None,
+        typer.Option("--compare", help="Comma-separated profiles to compute side by side."),
+    ] = None,
+    allow_violations: Annotated[
+        bool, typer.Option("--allow-violations", help="Compute even if the model breaks its rule.")
+    ] = False,
 ) -> None:
-    """Compute a product model's carbon footprint per declared unit, with hotspots."""
+    """Compute a product model's carbon footprint per declared unit, with hotspots.
+
+    A model that breaks its product rule is refused unless --allow-violations; the result then
+    lists the violations. Profile breaches are always listed in the result.
+    """
     try:
         project = load_project(model, factors or [])
-        result = calculate(project, gwp=gwp.value if gwp else None)
+        result = calculate(project, gwp=gwp.value if gwp else None, profile=profile_id)
+        violations = check_model(project, profile_id, result)
+        rule_breaches = [v for v in violations if v.rule != profile_id]
+        if rule_breaches and not allow_violations:
+            _print_violations(rule_breaches, err)
+            err.print("[bold red]error:[/] the model breaks its product rule; fix it, or run "
+                      "with --allow-violations to compute a result marked as such")  # fmt: skip
+            raise typer.Exit(1)
+        result = result.model_copy(update={"violations": tuple(violations)})
+        comparison = None
+        if compare_with:
+            others = [p.strip() for p in compare_with.split(",") if p.strip()]
+            comparison = compare(project, profile_id, others, gwp.value if gwp else None)
     except OpenpcfError as exc:
         _fail(exc)
+        return
+    if comparison is not None:
+        if format is OutputFormat.json:
+            sys.stdout.write(json.dumps(_comparison_json(comparison), indent=2) + "\n")
+        else:
+            _render_comparison(comparison)
         return
     if format is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         _render_result(result)
+
+
+@app.command()
+def check(
+    model: Annotated[Path, typer.Argument(help="Product model file.")],
+    profile_id: ProfileOption = DEFAULT_PROFILE,
+    factors: FactorFiles = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """List every breach of the model's product rule and of the profile; exit 1 if any."""
+    try:
+        violations = check_model(load_project(model, factors or []), profile_id)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps([v.model_dump() for v in violations], indent=2) + "\n")
+    elif violations:
+        _print_violations(violations, out)
+    else:
+        out.print(f"[green]no violations[/] of the product rule or profile {profile_id}")
+    if violations:
+        raise typer.Exit(1)
+
+
+def _print_violations(violations: list[Violation], console: Console) -> None:
+    for v in violations:
+        where = f"{v.file}:{v.line}" if v.file and v.line else (v.file or "")
+        console.print(f"[red]{v.code}[/] \\[{escape(v.rule)}] {escape(where)}: {escape(v.message)}"
+                      f"\n    fix: {escape(v.fix)}",
+                      soft_wrap=True, markup=True, highlight=False)  # fmt: skip
+
+
+def _comparison_json(c: Comparison) -> dict:
+    return {
+        "results": [r.model_dump() for r in c.results],
+        "reconciliations": [
+            {
+                "base": r.base, "other": r.other, "base_total": r.base_total,
+                "other_total": r.other_total, "gap": r.gap,
+                "steps": [{"rule": s.rule, "kg_co2e": s.kg_co2e, "detail": s.detail}
+                          for s in r.steps],
+            }
+            for r in c.reconciliations
+        ],
+    }  # fmt: skip
+
+
+def _render_comparison(c: Comparison) -> None:
+    first = c.results[0]
+    du = first.declared_unit
+    out.print(f"[bold]{first.product}[/] — kg CO2e per {du.amount:g} {du.unit}")
+    table = Table(title="Side by side", title_justify="left")
+    table.add_column("")
+    for r in c.results:
+        table.add_column(f"{r.profile}\n({r.gwp})", justify="right")
+    table.add_row("[bold]PCF[/]", *(f"[bold]{_num(r.pcf.value)}[/]" for r in c.results))
+    stages = [s for s in ("raw-materials", "production", "distribution", "use", "end-of-life")
+              if any(s in r.stages for r in c.results)]  # fmt: skip
+    for stage in stages:
+        table.add_row(stage, *(_num(r.stages[stage]) if stage in r.stages else "—"
+                               for r in c.results))  # fmt: skip
+    table.add_row("biogenic (origin)", *(_num(r.origins.get("biogenic", 0.0)) for r in c.results))
+    table.add_row("left out by profile",
+                  *(_num(sum(r.excluded.values())) for r in c.results))  # fmt: skip
+    out.print(table)
+    for rec in c.reconciliations:
+        t = Table(title=f"Reconciliation {rec.base} → {rec.other}", title_justify="left")
+        t.add_column("rule")
+        t.add_column("kg CO2e", justify="right")
+        t.add_column("change")
+        t.add_row(rec.base, _num(rec.base_total), "")
+        for step in rec.steps:
+            t.add_row(step.rule, f"{step.kg_co2e:+,.6g}", escape(step.detail))
+        t.add_row(f"[bold]{rec.other}[/]", f"[bold]{_num(rec.other_total)}[/]",
+                  f"gap {rec.gap:+,.6g} = sum of the steps")  # fmt: skip
+        out.print(t)
 
 
 def _render_result(r: Result) -> None:
@@ -127,6 +246,15 @@ def _render_result(r: Result) -> None:
         gases.add_row(gas, _num(v))
     out.print(stages)
     out.print(gases)
+    if r.excluded:
+        left = ", ".join(f"{k} {_num(v)}" for k, v in r.excluded.items())
+        out.print(f"Left out of the total by {r.profile}: {left} kg CO2e")
+    out.print(f"Allocation: {r.allocation} · primary data {r.primary_data_share:.0f}%"
+              + (f" · data quality {r.data_quality.rating:.2f} (1 best, 5 worst)"
+                 if r.data_quality else ""))  # fmt: skip
+    if r.violations:
+        out.print("[bold red]Violations[/] (computed with --allow-violations or of the profile)")
+        _print_violations(list(r.violations), out)
     if r.warnings:
         out.print("[bold yellow]Notes[/]")
         for w in r.warnings:
@@ -266,6 +394,59 @@ def factors_show(
             value = ", ".join(map(str, value)) or "—"
         table.add_row(key, str(value))
     out.print(table)
+
+
+@profiles_app.command("list")
+def profiles_list() -> None:
+    """The methodology profiles openpcf ships."""
+    table = Table()
+    for col in ("id", "GWP", "grid electricity", "evidence accepted", "biogenic in total", "name"):
+        table.add_column(col)
+    for p in profiles().values():
+        table.add_row(p.id, p.gwp, p.electricity.grid_basis, ", ".join(p.electricity.accepts),
+                      "yes" if p.biogenic.in_total else "no", p.name)  # fmt: skip
+    out.print(table)
+
+
+@profiles_app.command("show")
+def profiles_show(profile_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """One profile with every setting and its sources (YAML)."""
+    try:
+        p = profile(profile_id)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    sys.stdout.write(_yaml(p.model_dump(mode="json")))
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """The product rules openpcf ships."""
+    table = Table()
+    for col in ("id", "name", "declared unit", "boundary", "CBAM CN codes"):
+        table.add_column(col, overflow="fold")
+    for r in product_rules().values():
+        codes = ", ".join(r.cbam.cn_codes) if r.cbam else ""
+        table.add_row(r.id, f"{r.name} {r.name_zh or ''}".strip(),
+                      f"{r.declared_unit.amount:g} {r.declared_unit.unit}", r.boundary, codes)  # fmt: skip
+    out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """One product rule with every requirement and its sources (YAML)."""
+    try:
+        r = product_rule(rule_id)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    sys.stdout.write(_yaml(r.model_dump(mode="json")))
+
+
+def _yaml(data: object) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
 def main() -> None:

@@ -53,6 +53,17 @@ class FactorUse(_Frozen):
     flags: tuple[str, ...]
 
 
+class Violation(_Frozen):
+    """A breach of a product rule or methodology profile, with where it is and how to fix it."""
+
+    code: str
+    rule: str = Field(description="the profile or product rule that is breached")
+    message: str
+    fix: str
+    file: str | None = None
+    line: int | None = None
+
+
 class DataQualitySummary(_Frozen):
     """Contribution-weighted data-quality ratings (1 very good … 5 very poor)."""
 
@@ -95,4 +106,7 @@ class Result(_Frozen):
     data_quality: DataQualitySummary | None
     factors: tuple[FactorUse, ...]
     warnings: tuple[Note, ...]
+    violations: tuple[Violation, ...] = Field(
+        default=(), description="rule and profile breaches, when computed with --allow-violations"
+    )
     provenance: Provenance
