@@ -45,7 +45,7 @@ def compare(project: Project, base: str, others: list[str], gwp: str | None = No
     base_acc = accounting_for(base, gwp)
     base_result = calculate_under(project, base_acc)
     results, recs = [base_result], []
-    for other in others:
+    for other in dict.fromkeys(o for o in others if o != base):
         other_acc = accounting_for(other, gwp)
         rec, result = reconcile(project, base_acc, other_acc, base_result)
         results.append(result)
@@ -77,8 +77,10 @@ def reconcile(
 
 
 def _show(value: object) -> str:
-    if isinstance(value, frozenset | tuple):
-        return "[" + ", ".join(sorted(map(str, value))) + "]" if value else "none"
+    if isinstance(value, frozenset):
+        value = tuple(sorted(value))
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]" if value else "none"
     if value is None:
         return "all"
     return str(value)
