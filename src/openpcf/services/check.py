@@ -31,10 +31,9 @@ def check(project: Project, profile_id: str, result: Result | None = None) -> li
     out: list[Violation] = []
 
     def add(code: str, rule: str, message: str, fix: str, *path: str | int) -> None:
-        where = lm.where(*path)
+        line = lm.doc.lines.get((*path, "<key>")) or lm.where(*path).line
         out.append(Violation(
-            code=code, rule=rule, message=message, fix=fix,
-            file=str(where.file) if where.file else None, line=where.line,
+            code=code, rule=rule, message=message, fix=fix, file=str(lm.path), line=line,
         ))  # fmt: skip
 
     product = lm.model.product
@@ -113,7 +112,8 @@ def _check_rule(rule: ProductRule, lm: LoadedModel, result: Result, add: Add) ->
         if not any(_matches(needed, i) for i in lm.model.inputs):
             words = f" (a name with {', '.join(needed.match)})" if needed.match else ""
             add("MISSING_INPUT", rule.id, f"rule {rule.id} requires an input for {needed.name}",
-                f"add a {needed.kind} input{words}", "inputs")  # fmt: skip
+                f"add {'an' if needed.kind == 'any' else 'a ' + needed.kind} input{words}",
+                "inputs")  # fmt: skip
     floor = rule.data_quality_floor
     if floor is not None:
         dq = result.data_quality
