@@ -23,6 +23,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = f"skipped under OPENPCF_REQUIRE_SERVICES=1, which forbids skips: {reason}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the embedded database of tests (and of the CLI they run) out of the user's home."""
+    os.environ["OPENPCF_HOME"] = str(tmp_path_factory.mktemp("openpcf-home"))
+    os.environ.pop("OPENPCF_DATABASE_URL", None)
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[[str, str], Path]:
     """Write a dedented file into the test's folder and return its path."""

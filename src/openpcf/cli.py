@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from openpcf import __version__
+from openpcf import __version__, config
+from openpcf.domain.cbam import CbamDeclaration
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.factor import Factor
 from openpcf.domain.model import ProductModel
@@ -23,9 +24,12 @@ from openpcf.factors.catalogue import Catalogue
 from openpcf.io.factor_file import load_factor_file
 from openpcf.rules.catalogue import product_rule, product_rules, profile, profiles
 from openpcf.services.calculate import DEFAULT_PROFILE, calculate
+from openpcf.services.cbam import embedded_emissions
+from openpcf.services.certificates import list_claims, record_claims
 from openpcf.services.check import check as check_model
 from openpcf.services.compare import Comparison, compare
 from openpcf.services.project import load_project
+from openpcf.store.db import sessions
 
 app = typer.Typer(
     help="openpcf: product carbon footprints from product models and sourced factor data.",
@@ -42,10 +46,12 @@ app.add_typer(factors_app, name="factors")
 app.add_typer(schema_app, name="schema")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(rules_app, name="rules")
+certificates_app = typer.Typer(help="Green electricity certificate claims.", no_args_is_help=True)
+app.add_typer(certificates_app, name="certificates")
 
 # Piped output (CI logs, files) is not a terminal; give tables room instead of rich's 80 columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 132)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 class OutputFormat(StrEnum):
@@ -68,7 +74,7 @@ FactorFiles = Annotated[
 
 
 def _fail(exc: OpenpcfError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -114,6 +120,8 @@ def calc(
                       "with --allow-violations to compute a result marked as such")  # fmt: skip
             raise typer.Exit(1)
         result = result.model_copy(update={"violations": tuple(violations)})
+        if "certificates" in profile(profile_id).electricity.accepts:
+            record_claims(sessions(), config.tenant(), project)
         comparison = None
         if compare_with:
             others = [p.strip() for p in compare_with.split(",") if p.strip()]
@@ -212,7 +220,7 @@ def _render_comparison(c: Comparison) -> None:
 
 def _render_result(r: Result) -> None:
     du = r.declared_unit
-    out.print(f"[bold]{r.product}[/]")
+    out.print(f"[bold]{escape(r.product)}[/]")
     out.print(
         f"PCF [bold green]{_num(r.pcf.value)} kg CO2e[/] per {du.amount:g} {du.unit}"
         f"   profile {r.profile} · {r.gwp} GWP100 · factor set {r.factor_set}"
@@ -259,11 +267,93 @@ def _render_result(r: Result) -> None:
         out.print("[bold yellow]Notes[/]")
         for w in r.warnings:
             who = f"{w.input}: " if w.input else ""
-            out.print(f"  [yellow]{w.code}[/] {who}{w.message}", soft_wrap=True)
+            out.print(f"  [yellow]{w.code}[/] {escape(who + w.message)}", soft_wrap=True)
 
 
 def _num(x: float) -> str:
     return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+@app.command()
+def cbam(
+    model: Annotated[Path, typer.Argument(help="Product model of a CBAM good (.yaml/.json).")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    factors: FactorFiles = None,
+) -> None:
+    """EU CBAM specific embedded emissions per tonne of good: direct, indirect, precursors.
+
+    The model must name a product rule of a CBAM good (cement, clinker, crude-steel, ...).
+    Regulation (EU) 2023/956 Annex IV and Implementing Regulation (EU) 2023/1773 Annex III.
+    """
+    try:
+        declaration = embedded_emissions(load_project(model, factors or []))
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    if format is OutputFormat.json:
+        sys.stdout.write(declaration.model_dump_json(indent=2) + "\n")
+    else:
+        _render_cbam(declaration)
+
+
+def _render_cbam(d: CbamDeclaration) -> None:
+    out.print(f"[bold]{escape(d.product)}[/]   rule {escape(d.rule)} · CBAM sector {d.sector}"
+              f" · CN {escape(', '.join(d.cn_codes))}")  # fmt: skip
+    out.print(
+        f"SEE [bold green]{_num(d.see_total)}[/] t CO2e per t of good (direct "
+        f"{_num(d.see_direct)} + indirect {_num(d.see_indirect)})   {d.gwp} GWP100 · gases "
+        f"{', '.join(d.gases)} · activity level {_num(d.activity_level_t)} t · allocation "
+        f"{escape(d.allocation)} (share {d.allocation_share:.4g})"
+    )
+    table = Table(title="Embedded emissions, t CO2e per t of good", title_justify="left")
+    for col in ("", "line", "data"):
+        table.add_column(col)
+    table.add_column("direct", justify="right")
+    table.add_column("indirect", justify="right")
+    table.add_column("source", overflow="fold")
+    for e in d.direct:
+        left = ", ".join(f"{g} {_num(v)}" for g, v in e.not_counted.items())
+        source = e.source + (f" (not counted: {left})" if left else "")
+        table.add_row("direct", escape(e.name) + (" ⚑" if e.flags else ""), "actual",
+                      _num(e.t_co2e), "", escape(source))  # fmt: skip
+    for e in d.indirect:
+        mwh = f"{_num(e.electricity_mwh)} MWh/t × " if e.electricity_mwh is not None else ""
+        table.add_row("indirect", escape(e.name) + (" ⚑" if e.flags else ""), "actual", "",
+                      _num(e.t_co2e), escape(mwh + e.source))  # fmt: skip
+    for p in d.precursors:
+        what = f"{escape(p.name)}{' ⚑' if p.flags else ''}\n{_num(p.mass_t)} t/t"
+        if p.cn_code:
+            what += f" · CN {escape(p.cn_code)}"
+        see = f"SEE {_num(p.see_direct)} + {_num(p.see_indirect)} t/t; "
+        mark = "[bold yellow]default[/]" if p.data == "default" else "actual"
+        table.add_row("precursor", what, mark, _num(p.direct), _num(p.indirect),
+                      escape(see + p.source))  # fmt: skip
+    table.add_row("[bold]SEE[/]", "", "", f"[bold]{_num(d.see_direct)}[/]",
+                  f"[bold]{_num(d.see_indirect)}[/]", f"total {_num(d.see_total)}")  # fmt: skip
+    out.print(table)
+    counted = "direct and indirect" if d.indirect_in_definitive else "direct only"
+    out.print(f"Definitive period (from 2026): {counted} count → [bold]{_num(d.see_definitive)}[/]"
+              " t CO2e per t of good")  # fmt: skip
+    if d.default_share:
+        out.print(f"Default values: {d.default_share:.1%} of the SEE (mark them as such in the "
+                  "CBAM report)")  # fmt: skip
+    if d.excluded:
+        ex = Table(title=f"Outside CBAM's boundary (kg CO2e per t of good, normal PCF under "
+                         f"{d.pcf_profile})", title_justify="left")  # fmt: skip
+        ex.add_column("input")
+        ex.add_column("stage")
+        ex.add_column("kg CO2e", justify="right")
+        ex.add_column("why", overflow="fold")
+        for x in d.excluded:
+            ex.add_row(escape(x.name), x.stage, _num(x.kg_co2e), escape(x.reason))
+        out.print(ex)
+    if d.notes:
+        out.print("[bold yellow]Notes[/]")
+        for w in d.notes:
+            who = f"{w.input}: " if w.input else ""
+            out.print(f"  [yellow]{w.code}[/] {escape(who + w.message)}", soft_wrap=True)
 
 
 @schema_app.command("product-model")
@@ -441,6 +531,28 @@ def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
         _fail(exc)
         return
     sys.stdout.write(_yaml(r.model_dump(mode="json")))
+
+
+@certificates_app.command("list")
+def certificates_list(
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Certificates claimed by the tenant (OPENPCF_TENANT, default 'local'), one row each."""
+    with sessions()() as session:
+        rows = list_claims(session, config.tenant())
+    if format is OutputFormat.json:
+        data = [{"certificate_id": r.certificate_id, "product": r.product, "kwh": r.kwh,
+                 "generation": r.generation, "claimed_at": r.claimed_at.isoformat(),
+                 "claimed_by": r.claimed_by} for r in rows]  # fmt: skip
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table(title=f"Certificates claimed by tenant {config.tenant()}", title_justify="left")
+    for col in ("certificate", "kWh", "generation", "product", "claimed"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.certificate_id, f"{r.kwh:,.0f}", r.generation, r.product,
+                      f"{r.claimed_at:%Y-%m-%d %H:%M} by {r.claimed_by}")  # fmt: skip
+    out.print(table)
 
 
 def _yaml(data: object) -> str:
