@@ -1,7 +1,8 @@
 """Build openpcf's bundled factor set from the sourced tables in shared/data.
 
-Every number in `src/openpcf/factors/data/openpcf-bundled.json` and `gwp.json` comes from a row
-of shared/data; `tests/test_bundled_data.py` rebuilds them and checks they are unchanged.
+Every number in `src/openpcf/factors/data/openpcf-bundled.json`, `gwp.json` and
+`cbam-defaults.json` comes from a row of shared/data; `tests/test_factors.py` rebuilds them and
+checks they are unchanged.
 
     python scripts/build_factor_set.py [--shared ../shared/data] [--out src/openpcf/factors/data]
 """
@@ -244,6 +245,42 @@ def gwp_table(shared: Path) -> dict:
     return {"values": values, "ch4_non_fossil": non_fossil, "sources": sources}
 
 
+def _number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def cbam_defaults(shared: Path) -> dict:
+    """The EU CBAM default values of cbam_defaults.csv, one record a row, in t CO2e per t."""
+    out = []
+    for r in rows(shared, "cbam_defaults.csv"):
+        assert r["unit"] == "tCO2e per tonne of good", r
+        doubt = f"{r['note']} {r['verification']}"
+        out.append({
+            "cn_code": r["cn_code"],
+            "description": r["description"],
+            "sector": slug(r["sector"]),
+            "direct": _number(r["direct_tCO2e_per_t"]),
+            "indirect": _number(r["indirect_tCO2e_per_t"]),
+            "total": _number(r["total_tCO2e_per_t"]),
+            "region": r["region"],
+            "period": r["period"],
+            "source": r["source_title"],
+            "publisher": r["source_publisher"],
+            "source_url": r["source_url"],
+            "published": r["published"],
+            "verification": r["verification"],
+            "note": r["note"] or None,
+            "flags": ["VERIFY"] if "VERIFY" in doubt or "single secondary source" in doubt else [],
+        })  # fmt: skip
+    codes = [d["cn_code"] for d in out]
+    assert len(codes) == len(set(codes)), "duplicate CN codes"
+    return {
+        "title": "EU CBAM default values (specific embedded emissions per tonne of good)",
+        "unit": "t CO2e per t",
+        "defaults": out,
+    }
+
+
 def build(shared: Path) -> tuple[dict, dict]:
     factors = grid_factors(shared) + electricity_footprint_factors(shared) + fuel_factors(shared)
     ids = [f["id"] for f in factors]
@@ -263,7 +300,11 @@ def build(shared: Path) -> tuple[dict, dict]:
 def write(shared: Path, out: Path) -> None:
     factor_set, gwp = build(shared)
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in (("openpcf-bundled.json", factor_set), ("gwp.json", gwp)):
+    for name, data in (
+        ("openpcf-bundled.json", factor_set),
+        ("gwp.json", gwp),
+        ("cbam-defaults.json", cbam_defaults(shared)),
+    ):
         (out / name).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
 
 

@@ -239,8 +239,9 @@ def _render_result(r: Result) -> None:
         colour = "red" if c.kg_co2e >= 0 else "green"
         flag = " ⚑" if c.flags else ""
         table.add_row(
-            c.name + flag, c.stage, _num(c.kg_co2e), f"{share:.1%}", f"[{colour}]{bar}[/]", c.source
-        )
+            escape(c.name) + flag, c.stage, _num(c.kg_co2e), f"{share:.1%}",
+            f"[{colour}]{bar}[/]", escape(c.source),
+        )  # fmt: skip
     out.print(table)
     stages = Table(title="By stage", title_justify="left")
     stages.add_column("stage")

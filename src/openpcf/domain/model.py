@@ -163,6 +163,12 @@ class Input(_Strict):
         default=False, description="site- or supplier-specific data (PACT primary data)"
     )
     dq: DataQuality | None = Field(default=None, description="data-quality ratings")
+    cn_code: str | None = Field(
+        default=None,
+        description="CN code of a purchased CBAM good used as a precursor, e.g. '2523 10 00' "
+        "(cement clinker); `openpcf cbam` then takes its EU default embedded emissions unless "
+        "the input is a sub-assembly whose model names a CBAM product rule (actual data)",
+    )
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
 

@@ -6,6 +6,7 @@ import json
 from functools import lru_cache
 from importlib.resources import files
 
+from openpcf.domain.cbam import CbamDefault
 from openpcf.domain.factor import FactorSet
 from openpcf.domain.gases import GwpTable
 
@@ -21,3 +22,10 @@ def bundled_set() -> FactorSet:
 def gwp_table() -> GwpTable:
     data = json.loads(_DATA.joinpath("gwp.json").read_text("utf-8"))
     return GwpTable(data["values"], data["ch4_non_fossil"], data["sources"])
+
+
+@lru_cache(maxsize=1)
+def cbam_defaults() -> dict[str, CbamDefault]:
+    """The EU CBAM default values by CN code as written there ("2523 10 00")."""
+    data = json.loads(_DATA.joinpath("cbam-defaults.json").read_text("utf-8"))
+    return {d["cn_code"]: CbamDefault.model_validate(d) for d in data["defaults"]}
