@@ -226,3 +226,28 @@ def test_data_quality_and_primary_share_are_contribution_weighted(write: Write) 
     assert dq.coverage == pytest.approx(0.8)
     assert dq.technological == pytest.approx(2.0)
     assert dq.rating == pytest.approx((3 * 1 + 1 * 3) / 4)
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "grade"),
+    [
+        (4.0, "kg", "清洁氢 clean hydrogen (T/CAB 0078-2020)"),  # 4.0 ≤ 4.9
+        (10.0, "kg", "低碳氢 low-carbon hydrogen (T/CAB 0078-2020)"),  # 4.9 < 10 ≤ 14.51
+        (20.0, "kg", None),  # above both thresholds
+        (4.0, "g", None),  # 4 kg CO2e per 1 g = 4000 per kg
+    ],
+)
+def test_benchmark_grade_of_the_product_rule(
+    write: Write, amount: float, unit: str, grade: str | None
+) -> None:
+    path = write(
+        "h.yaml",
+        f"""
+        openpcf: 1
+        product: {{name: H2, rule: hydrogen, declared_unit: {{amount: 1, unit: {unit}}}}}
+        inputs:
+          - {{name: X, stage: production, amount: 1, unit: {unit},
+             pcf: {{value: {amount}, unit: kg CO2e/{unit}, gwp: AR5}}}}
+        """,
+    )
+    assert calculate(load_project(path)).grade == grade

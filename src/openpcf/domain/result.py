@@ -102,6 +102,9 @@ class Result(_Frozen):
     factor_set: str
     gwp: str
     allocation: str = Field(description="how the main product's share of the burden was set")
+    grade: str | None = Field(
+        default=None, description="benchmark class of the product rule the footprint falls in"
+    )
     primary_data_share: float = Field(description="percent of the footprint from primary data")
     data_quality: DataQualitySummary | None
     factors: tuple[FactorUse, ...]

@@ -19,7 +19,7 @@ from openpcf.domain.errors import CalculationError
 from openpcf.domain.factor import Factor
 from openpcf.domain.gases import CO2E, GWP_SETS, Flow
 from openpcf.domain.methodology import Accounting
-from openpcf.domain.model import STAGES
+from openpcf.domain.model import STAGES, Quantity
 from openpcf.domain.result import (
     Amount,
     Contribution,
@@ -36,9 +36,11 @@ from openpcf.engine.solve import (
     footprints_of_all_processes,
 )
 from openpcf.factors.bundled import bundled_set, gwp_table
+from openpcf.rules.catalogue import product_rules
 from openpcf.rules.catalogue import profile as load_profile
 from openpcf.services.inventory import Inventory, Line, build_inventory, reference_per_declared
 from openpcf.services.project import Project
+from openpcf.units import factor_between, same_dimension
 
 DEFAULT_PROFILE = "gb-t-24067"
 
@@ -106,6 +108,7 @@ def calculate_under(project: Project, acc: Accounting) -> Result:
         factor_set=bundled_set().label,
         gwp=acc.gwp,
         allocation=top.allocation,
+        grade=grade_of(product.rule, product.declared_unit, total),
         primary_data_share=_primary_share(contributions, top.lines, included),
         data_quality=_data_quality(
             contributions, [ln for ln, k in zip(top.lines, included, strict=True) if k]
@@ -120,6 +123,25 @@ def calculate_under(project: Project, acc: Accounting) -> Result:
             + tuple(map(str, project.factor_files)),
         ),
     )
+
+
+def grade_of(rule_id: str | None, declared: Quantity, pcf: float) -> str | None:
+    """The rule's best benchmark class the footprint meets, when it is declared per the rule's unit."""
+    if not rule_id or rule_id not in product_rules():
+        return None
+    rule = product_rules()[rule_id]
+    unit = rule.declared_unit
+    if not rule.benchmark_classes or not same_dimension(declared.unit, unit.unit):
+        return None
+    per_rule_unit = (
+        pcf
+        / (declared.amount * factor_between(declared.unit, unit.unit, "declared unit"))
+        * unit.amount
+    )
+    for cls in sorted(rule.benchmark_classes, key=lambda c: c.max_kg_co2e):
+        if per_rule_unit <= cls.max_kg_co2e:
+            return cls.grade
+    return None
 
 
 def _solve(project: Project, inv: Inventory, flows: list[Flow]) -> np.ndarray:
