@@ -46,6 +46,9 @@ def test_bundled_files_are_exactly_what_shared_data_builds() -> None:
     data = REPO / "src" / "openpcf" / "factors" / "data"
     assert json.loads((data / "openpcf-bundled.json").read_text("utf-8")) == factor_set
     assert json.loads((data / "gwp.json").read_text("utf-8")) == gwp
+    cbam = build.cbam_defaults(SHARED)
+    assert json.loads((data / "cbam-defaults.json").read_text("utf-8")) == cbam
+    assert len(cbam["defaults"]) == len(shared_rows("cbam_defaults.csv"))
 
 
 def test_every_factor_carries_its_provenance() -> None:

@@ -42,7 +42,7 @@ from openpcf.domain.errors import CalculationError, Location, ModelError, UnitEr
 from openpcf.domain.gases import CO2E, Flow
 from openpcf.domain.methodology import Accounting, Cbam, ProductRule
 from openpcf.domain.model import Input
-from openpcf.domain.result import Provenance
+from openpcf.domain.result import Note, Provenance
 from openpcf.factors.bundled import cbam_defaults, gwp_table
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import product_rule, product_rules
@@ -98,6 +98,7 @@ class _Good:
     indirect: list[CbamEmission] = field(default_factory=list)
     precursors: list[_Precursor] = field(default_factory=list)
     excluded: list[_Excluded] = field(default_factory=list)
+    labels: set[str] = field(default_factory=set)  # lines whose own flows the SEE uses
 
     @property
     def own_direct(self) -> float:
@@ -157,9 +158,15 @@ def embedded_emissions(project: Project) -> CbamDeclaration:
     see_total = see_direct + see_indirect
     definitive = see_direct + (see_indirect if rule.cbam.indirect_in_definitive else 0.0)
 
-    defaults = [p for p in precursors if p.data == "default"]
-    default_share = sum(p.direct + p.indirect for p in defaults) / see_total if see_total else 0.0
-    _default_notes(defaults, default_share, notes)
+    # defaults anywhere in the chain, weighted by the t of each good per t of the target
+    defaults = [
+        (m, p, float(amounts[at[m]]) * p.mass_t * (p.see_direct + p.see_indirect))
+        for m in order
+        for p in goods[m].precursors
+        if p.sub is None
+    ]
+    default_share = sum(t for _, _, t in defaults) / see_total if see_total else 0.0
+    _default_notes(project, defaults, default_share, notes)
     _indirect_note(rule, notes)
 
     excluded = _excluded(project, goods, order, amounts)
@@ -194,7 +201,7 @@ def embedded_emissions(project: Project) -> CbamDeclaration:
         see_definitive=definitive,
         default_share=default_share,
         pcf_profile=DEFAULT_PROFILE,
-        notes=inv.notes.as_tuple() + notes.as_tuple(),
+        notes=_relevant(inv, goods) + notes.as_tuple(),
         provenance=Provenance(
             software_version=__version__,
             input_hash=project.input_hash,
@@ -202,6 +209,17 @@ def embedded_emissions(project: Project) -> CbamDeclaration:
             files=tuple(str(m.path) for m in project.models)
             + tuple(map(str, project.factor_files)),
         ),
+    )
+
+
+def _relevant(inv: Inventory, goods: dict[int, _Good]) -> tuple[Note, ...]:
+    """The inventory's notes on lines whose flows the SEE uses (not on excluded lines, nor on
+    precursors whose default value replaces their factor)."""
+    used = set().union(*(g.labels for g in goods.values()))
+    return tuple(
+        n
+        for n in inv.notes.as_tuple()
+        if n.input is None or any(label in used for label in n.input.split("; "))
     )
 
 
@@ -299,14 +317,17 @@ def _good(project: Project, inv: Inventory, m: int, acc: Accounting, notes: Note
         factor = inv.used.get(ln.source) if ln.kind == "factor" else None
         if ln.kind == "emission" or (factor is not None and factor.kind == "fuel-combustion"):
             good.direct.append(_emission(ln, per_t, counted, acc.gwp, label))
+            good.labels.add(label)
         elif ln.kind == "electricity":
             assert inp is not None
             mwh = inp.amount * factor_between(inp.unit, "MWh", f"input '{inp.name}'") * per_t
             good.indirect.append(_emission(ln, per_t, counted, acc.gwp, label, mwh))
+            good.labels.add(label)
         else:
             why = {
-                "product": "a sub-assembly whose model names no CBAM product rule and no "
-                "cn_code: not a relevant precursor",
+                "product": "a sub-assembly whose model names no CBAM product rule, without "
+                "cn_code: not a relevant precursor (if it is a CBAM good, name its rule in its "
+                "model or give this input its cn_code)",
                 "pcf": "a purchased material without cn_code: not a relevant precursor",
             }.get(ln.kind, "not a fuel combusted in the process nor a relevant precursor "
                            "(no cn_code)")  # fmt: skip
@@ -510,26 +531,33 @@ def _precursor_out(p: _Precursor, project: Project, see_d: float, see_i: float) 
     )  # fmt: skip
 
 
-def _default_notes(defaults: list[CbamPrecursor], share: float, notes: Notes) -> None:
+def _default_notes(
+    project: Project, defaults: list[tuple[int, _Precursor, float]], share: float, notes: Notes
+) -> None:
     if not defaults:
         return
-    names = "; ".join(p.name for p in defaults)
+
+    def label(m: int, p: _Precursor) -> str:
+        return p.name if m == 0 else f"{project.models[m].model.product.name} / {p.name}"
+
+    names = "; ".join(label(m, p) for m, p, _ in defaults)
     notes.add(
         "CBAM_DEFAULT_VALUES",
         f"default values are used for precursor(s) {names}: the CBAM report must mark these "
         f"emissions as determined from default values ({share:.1%} of the total SEE). In the "
         "transitional period, estimates including default values are allowed for up to 20% of "
         "the total specific embedded emissions of complex goods (EC CBAM Q&A, "
-        "shared/data/cbam_rules.csv)",
+        "shared/data/cbam_rules.csv)" + ("; this good is above that limit" if share > 0.2 else ""),
     )
-    flagged = [p for p in defaults if "VERIFY" in p.flags]
-    for p in flagged:
-        notes.add(
-            "FLAGGED_DEFAULT",
-            f"the default value of CN {p.cn_code} is marked VERIFY in its source data (a single "
-            "secondary transcription or so marked); check it against the Commission's table",
-            p.name,
-        )
+    for m, p, _ in defaults:
+        if "VERIFY" in p.flags:
+            notes.add(
+                "FLAGGED_DEFAULT",
+                f"the default value of CN {p.cn_code} is marked VERIFY in its source data (a "
+                "single secondary transcription or so marked); check it against the "
+                "Commission's table",
+                label(m, p),
+            )
 
 
 def _indirect_note(rule: ProductRule, notes: Notes) -> None:
