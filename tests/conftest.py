@@ -40,3 +40,12 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return _write
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """An empty SQLite or PostgreSQL database (a throwaway schema) for the platform tests."""
+    from tests.databases import empty_database
+
+    with empty_database(request.param, tmp_path) as url:
+        yield url

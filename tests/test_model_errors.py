@@ -109,7 +109,7 @@ def test_input_with_two_sources(write: Write) -> None:
     )
     msg = error_of(path)
     assert f"{path}:7" in msg
-    assert "exactly one of factor, pcf, product, electricity (found factor, pcf)" in msg
+    assert "exactly one of factor, pcf, product, electricity, process (found factor, pcf)" in msg
 
 
 def test_wrong_format_version(write: Write) -> None:

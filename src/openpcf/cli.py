@@ -14,6 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from openpcf import __version__, config
+from openpcf.cli_db import db_app
+from openpcf.cli_platform import clients_app, serve, store_app, tenants_app, users_app
+from openpcf.cli_template import template_app
 from openpcf.domain.cbam import CbamDeclaration
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.factor import Factor
@@ -48,6 +51,14 @@ app.add_typer(profiles_app, name="profiles")
 app.add_typer(rules_app, name="rules")
 certificates_app = typer.Typer(help="Green electricity certificate claims.", no_args_is_help=True)
 app.add_typer(certificates_app, name="certificates")
+app.add_typer(db_app, name="db")
+app.add_typer(__import__("openpcf.cli_pact").cli_pact.app)  # export pact|jsonld, import pact
+app.add_typer(template_app, name="template")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(users_app, name="users")
+app.add_typer(clients_app, name="clients")
+app.add_typer(store_app, name="store")
+app.command()(serve)
 
 # Piped output (CI logs, files) is not a terminal; give tables room instead of rich's 80 columns.
 out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 132)
@@ -89,7 +100,9 @@ def _root(
 
 @app.command()
 def calc(
-    model: Annotated[Path, typer.Argument(help="Product model file (.yaml, .yml or .json).")],
+    model: Annotated[
+        Path, typer.Argument(help="Product model file (.yaml, .yml, .json or .xlsx).")
+    ],
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table
     ),

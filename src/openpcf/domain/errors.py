@@ -11,15 +11,25 @@ from pathlib import Path
 
 @dataclass
 class Location:
-    """Where a problem is: a file, the line YAML gives (1-based) and a dotted field path."""
+    """Where a problem is: a file, the line YAML gives (1-based) and a dotted field path.
+
+    In a workbook the place is a `sheet` and a `cell` ('C7'); `line` is then the cell's row.
+    """
 
     file: str | Path | None = None
     line: int | None = None
     field: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
 
     def __str__(self) -> str:
         parts: list[str] = []
-        if self.file is not None:
+        if self.sheet is not None:
+            if self.file is not None:
+                parts.append(str(self.file))
+            at = f" cell {self.cell}" if self.cell else (f" row {self.line}" if self.line else "")
+            parts.append(f"sheet '{self.sheet}'{at}")
+        elif self.file is not None:
             parts.append(str(self.file) + (f":{self.line}" if self.line else ""))
         elif self.line:
             parts.append(f"line {self.line}")
@@ -51,6 +61,14 @@ class UnitError(OpenpcfError):
 
 class FactorError(OpenpcfError):
     """A factor is missing, duplicated, malformed, or has no value for the asked region/year."""
+
+
+class ImportFailure(OpenpcfError):
+    """A background database (openLCA JSON-LD, ecospold2) cannot be read or is inconsistent."""
+
+
+class DatabaseError(OpenpcfError):
+    """A background database, or a process in it, does not exist or cannot be used as asked."""
 
 
 class CalculationError(OpenpcfError):

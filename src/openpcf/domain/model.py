@@ -7,6 +7,7 @@ These pydantic models are the one schema behind the YAML/JSON files, the JSON Sc
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -144,12 +145,23 @@ class Pcf(_Strict):
     source: str | None = None
     gwp: Literal["AR5", "AR6"] | None = Field(default=None, description="GWP set of the value")
     origin: Origin = "fossil"
+    # Provenance of a footprint received through PACT (`openpcf import pact`).
+    pact_id: str | None = Field(default=None, description="id (UUID) of the PACT footprint")
+    company: str | None = Field(default=None, description="the supplier (PACT companyName)")
+    spec_version: str | None = Field(default=None, description="PACT specVersion, e.g. 3.0.0")
+    version: int | None = Field(default=None, ge=0, description="PACT v2 footprint version")
+    valid_until: date | None = Field(
+        default=None, description="end of the footprint's validity period"
+    )
 
     _check = field_validator("value")(lambda cls, v: _finite(v))
 
 
+_SOURCES = ("factor", "pcf", "product", "electricity", "process")
+
+
 class Input(_Strict):
-    """One line of activity data. Exactly one of factor, pcf, product, electricity."""
+    """One line of activity data. Exactly one of factor, pcf, product, electricity, process."""
 
     name: str = Field(min_length=1)
     stage: Stage
@@ -159,6 +171,11 @@ class Input(_Strict):
     pcf: Pcf | None = None
     product: str | None = Field(default=None, description="a sub-assembly model: path or id")
     electricity: Electricity | None = None
+    process: str | None = Field(
+        default=None,
+        description="a process of an imported background database (`openpcf db import`): "
+        "'DB/UUID' or 'DB/exact process name', optionally pinned as 'DB@VERSION/...'",
+    )
     primary: bool = Field(
         default=False, description="site- or supplier-specific data (PACT primary data)"
     )
@@ -174,17 +191,15 @@ class Input(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
-        given = [k for k in ("factor", "pcf", "product", "electricity") if getattr(self, k)]
+        given = [k for k in _SOURCES if getattr(self, k)]
         if len(given) != 1:
             what = "none" if not given else ", ".join(given)
-            raise ValueError(
-                f"give exactly one of factor, pcf, product, electricity (found {what})"
-            )
+            raise ValueError(f"give exactly one of {', '.join(_SOURCES)} (found {what})")
         return self
 
     @property
     def source_kind(self) -> str:
-        return next(k for k in ("factor", "pcf", "product", "electricity") if getattr(self, k))
+        return next(k for k in _SOURCES if getattr(self, k))
 
 
 class Emission(_Strict):

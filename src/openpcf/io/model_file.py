@@ -8,9 +8,10 @@ from pathlib import Path
 
 from openpcf.domain.errors import Location, ModelError
 from openpcf.domain.model import ProductModel
-from openpcf.io.source import Document, read_document, validate
+from openpcf.io.source import Document, parse_document, read_document, validate
 
-MODEL_SUFFIXES = (".yaml", ".yml", ".json")
+MODEL_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
+WORKBOOK_SUFFIX = ".xlsx"  # an Excel BOM (io/excel_bom.py)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,22 @@ def load_model(path: Path) -> LoadedModel:
         raise ModelError(
             f"expected a product model file ending in {', '.join(MODEL_SUFFIXES)}", Location(path)
         )
-    doc = read_document(path, ModelError)
+    if path.suffix.lower() == WORKBOOK_SUFFIX:
+        from openpcf.io.excel_bom import read_workbook  # openpyxl only when a workbook is read
+
+        workbook = read_workbook(path)
+        model = validate(ProductModel, workbook.data, workbook, ModelError)
+        return LoadedModel(model, workbook, hashlib.sha256(path.read_bytes()).hexdigest())
+    return _validated(read_document(path, ModelError))
+
+
+def model_from_text(text: str, path: Path) -> LoadedModel:
+    """A model from stored text; `path` names it in errors (its suffix says JSON or YAML)."""
+    return _validated(parse_document(text, Path(path), ModelError))
+
+
+def _validated(doc: Document) -> LoadedModel:
+    path = doc.path
     if not isinstance(doc.data, dict):
         raise ModelError(
             "expected a mapping with 'openpcf: 1', 'product' and 'inputs'", Location(path, 1)
@@ -50,6 +66,12 @@ def model_ids_in(folder: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in MODEL_SUFFIXES or not path.is_file():
+            continue
+        if path.suffix.lower() == WORKBOOK_SUFFIX:
+            from openpcf.io.excel_bom import product_id_in_workbook
+
+            if (product_id := product_id_in_workbook(path)) is not None:
+                found.setdefault(product_id, path)
             continue
         try:
             doc = read_document(path, ModelError)

@@ -72,6 +72,11 @@ def read_document(path: Path, error: type[OpenpcfError]) -> Document:
         raise error("file not found", Location(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read the file: {exc}", Location(path)) from None
+    return parse_document(text, path, error)
+
+
+def parse_document(text: str, path: Path, error: type[OpenpcfError]) -> Document:
+    """Parse text as the file `path` would be (JSON for .json, else YAML), e.g. a stored model."""
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)

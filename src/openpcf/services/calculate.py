@@ -88,6 +88,7 @@ def calculate_under(project: Project, acc: Accounting) -> Result:
     sets = (
         *project.catalogue.labels,
         *(f"inline:{m.path.name}@{m.digest[:12]}" for m in project.models if m.model.factors),
+        *inv.databases,
     )
     return Result(
         product=product.name,

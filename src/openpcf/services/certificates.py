@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openpcf.domain.errors import ModelError
 from openpcf.services.project import Project
+from openpcf.store.audit import attribute
 from openpcf.store.models import CertificateClaim
 from openpcf.units import factor_between
 
@@ -51,46 +52,54 @@ def product_key(project: Project) -> str:
 
 def record_claims(sessions: sessionmaker, tenant: str, project: Project) -> list[Claim]:
     """Record the model's certificate claims for its product; all or nothing."""
+    if not claims_in(project):
+        return []
+    who = _user()
+    with sessions() as session, session.begin():
+        attribute(session, f"operator:{who}", tenant)
+        return claim_certificates(session, tenant, project, who)
+
+
+def claim_certificates(session: Session, tenant: str, project: Project, who: str) -> list[Claim]:
+    """Claim the model's certificates in the caller's transaction (see `record_claims`)."""
     claims = claims_in(project)
     if not claims:
         return []
     product = product_key(project)
-    who = _user()
-    with sessions() as session, session.begin():
-        existing = {
-            row.certificate_id: row
-            for row in session.scalars(
-                select(CertificateClaim).where(
-                    CertificateClaim.tenant == tenant,
-                    CertificateClaim.certificate_id.in_([c.certificate_id for c in claims]),
-                )
+    existing = {
+        row.certificate_id: row
+        for row in session.scalars(
+            select(CertificateClaim).where(
+                CertificateClaim.tenant == tenant,
+                CertificateClaim.certificate_id.in_([c.certificate_id for c in claims]),
             )
-        }
-        for c in claims:
-            row = existing.get(c.certificate_id)
-            if row is None:
-                session.add(CertificateClaim(
-                    tenant=tenant, certificate_id=c.certificate_id, product=product, kwh=c.kwh,
-                    generation=c.generation, claimed_by=who,
-                ))  # fmt: skip
-            elif row.product != product:
-                raise ModelError(
-                    f"certificate {c.certificate_id} (input '{c.input}') is already claimed by "
-                    f"{row.product} on {row.claimed_at:%Y-%m-%d}; a certificate can be claimed "
-                    f"once per tenant"
-                )
-            elif abs(row.kwh - c.kwh) > 1e-6 * max(row.kwh, 1.0):
-                raise ModelError(
-                    f"certificate {c.certificate_id} was claimed with {row.kwh:g} kWh; the model "
-                    f"now states {c.kwh:g} kWh"
-                )
-        try:
-            session.flush()
-        except IntegrityError:  # a concurrent claim of the same certificate won the race
+        )
+    }
+    for c in claims:
+        row = existing.get(c.certificate_id)
+        if row is None:
+            session.add(CertificateClaim(
+                tenant=tenant, certificate_id=c.certificate_id, product=product, kwh=c.kwh,
+                generation=c.generation, claimed_by=who,
+            ))  # fmt: skip
+        elif row.product != product:
             raise ModelError(
-                "a certificate in this model was claimed at the same moment by another product; "
-                "run again to see which"
-            ) from None
+                f"certificate {c.certificate_id} (input '{c.input}') is already claimed by "
+                f"{row.product} on {row.claimed_at:%Y-%m-%d}; a certificate can be claimed "
+                f"once per tenant"
+            )
+        elif abs(row.kwh - c.kwh) > 1e-6 * max(row.kwh, 1.0):
+            raise ModelError(
+                f"certificate {c.certificate_id} was claimed with {row.kwh:g} kWh; the model "
+                f"now states {c.kwh:g} kWh"
+            )
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent claim of the same certificate won the race
+        raise ModelError(
+            "a certificate in this model was claimed at the same moment by another product; "
+            "run again to see which"
+        ) from None
     return claims
 
 

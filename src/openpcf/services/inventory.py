@@ -22,8 +22,10 @@ from openpcf.factors.electricity import (
     generation_factor,
     resolve_electricity,
 )
+from openpcf.io.lci_units import conversion as lci_conversion
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import product_rule
+from openpcf.services.databases import background_process
 from openpcf.services.project import Project
 from openpcf.units import co2e_per_unit, factor_between, quantity_of
 
@@ -43,6 +45,7 @@ class Line:
     flags: tuple[str, ...] = ()
     primary: bool = False
     dq: DataQuality | None = None
+    database: str | None = None  # name@version of the background database it draws on
 
 
 @dataclass
@@ -75,6 +78,11 @@ class Inventory:
     columns: list[Column]
     notes: Notes
     used: dict[str, Factor]
+
+    @property
+    def databases(self) -> tuple[str, ...]:
+        """name@version of every background database a line draws on."""
+        return tuple(sorted({ln.database for c in self.columns for ln in c.lines if ln.database}))
 
 
 def build_inventory(project: Project, accounting: Accounting) -> Inventory:
@@ -114,6 +122,8 @@ def _column(
             _basis_note(basis, acc.gwp, label, notes)
         elif inp.electricity is not None:
             _electricity_line(ln, inp, model.product, catalogue, lm, k, label, acc, notes, used)
+        elif inp.process is not None:
+            _process_line(ln, inp, lm, k)
         else:
             assert inp.factor is not None
             factor = catalogue.get(
@@ -162,6 +172,21 @@ def _scaled(
         return {Flow(gas, factor.origin): qty * kg for gas, kg in factor.gases.items()}
     _basis_note(factor.gwp or "unspecified", acc.gwp, label, notes)
     return {Flow(CO2E, factor.origin, factor.gwp or "unspecified"): qty * float(factor.co2e or 0)}
+
+
+def _process_line(ln: Line, inp: Input, lm: LoadedModel, k: int) -> None:
+    """Amount in the process's reference unit × its per-gas cradle-to-gate inventory."""
+    assert inp.process is not None
+    bg = background_process(inp.process, lm.where("inputs", k, "process"))
+    ref = bg.process
+    qty = inp.amount * lci_conversion(
+        inp.unit, ref.unit,
+        f"input '{inp.name}' against process '{ref.name}' (per {ref.unit} of "
+        f"{ref.reference_product})", lm.where("inputs", k, "unit"),
+    )  # fmt: skip
+    ln.flows = {f: qty * kg for f, kg in bg.flows.items()}
+    ln.source = f"{bg.database}/{ref.key} ({ref.name})"
+    ln.database = bg.database
 
 
 def _electricity_line(

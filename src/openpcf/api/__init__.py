@@ -1,0 +1,1 @@
+"""The REST API (FastAPI): thin routers over the services; `create_app` builds it."""

@@ -1,0 +1,56 @@
+"""Methodology profiles and product rules (public reference data)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from openpcf.api.deps import PrincipalDep
+from openpcf.api.errors import responses
+from openpcf.domain.methodology import ProductRule, Profile
+from openpcf.services import methodology
+
+router = APIRouter(tags=["methodology"])
+
+
+@router.get(
+    "/profiles",
+    response_model=list[Profile],
+    summary="List methodology profiles",
+    responses=responses(401),
+)
+def list_profiles(_: PrincipalDep) -> list[Profile]:
+    return methodology.list_profiles()
+
+
+@router.get(
+    "/profiles/{profile_id}",
+    response_model=Profile,
+    summary="Get a profile",
+    responses=responses(401, 404),
+)
+def get_profile(
+    profile_id: Annotated[str, Path(examples=["gb-t-24067"])], _: PrincipalDep
+) -> Profile:
+    return methodology.get_profile(profile_id)
+
+
+@router.get(
+    "/rules",
+    response_model=list[ProductRule],
+    summary="List product rules",
+    responses=responses(401),
+)
+def list_rules(_: PrincipalDep) -> list[ProductRule]:
+    return methodology.list_rules()
+
+
+@router.get(
+    "/rules/{rule_id}",
+    response_model=ProductRule,
+    summary="Get a product rule",
+    responses=responses(401, 404),
+)
+def get_rule(rule_id: Annotated[str, Path(examples=["cement"])], _: PrincipalDep) -> ProductRule:
+    return methodology.get_rule(rule_id)

@@ -1,0 +1,1 @@
+"""Example models that `openpcf serve --demo` loads (copies of examples/, sub-assemblies by URN)."""

@@ -1,0 +1,147 @@
+"""Background life-cycle inventory databases: what a reader hands over, what storage keeps.
+
+A reader (openLCA JSON-LD, ecospold2) turns its format into `SourceData`: processes whose
+exchanges carry a *signed* amount in the flow's reference unit (outputs positive, inputs
+negative, as produced), a role the format decides, and the provider the data names. Linking,
+allocation and matrix building work on that alone, so every format is linked the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FlowKind = Literal["product", "waste", "elementary"]
+
+#: What an intermediate exchange is to its process, as the source format says:
+#: "reference" (its quantitative reference), "function" (another product output or waste
+#: input: a coproduct), "link" (an input to supply, a waste to treat, an avoided product),
+#: "cut-off" (the data marks it as cut off, e.g. ecoinvent's recyclable by-products).
+Role = Literal["reference", "function", "link", "cut-off", "elementary"]
+
+
+@dataclass(frozen=True)
+class SourceFlow:
+    id: str
+    name: str
+    kind: FlowKind
+    unit: str  # name of the reference unit, as the source spells it
+    category: str = ""
+    cas: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceExchange:
+    flow_id: str
+    amount: float  # signed, in the flow's reference unit: produced (+) or consumed (-)
+    role: Role
+    label: str  # for messages: "exchange 3 'steel'"
+    default_provider: str | None = None  # source process id the data links to
+    internal_id: int | str | None = None  # for causal allocation factors
+
+
+@dataclass(frozen=True)
+class SourceProcess:
+    id: str
+    name: str
+    file: str  # where it was read from, for messages
+    exchanges: tuple[SourceExchange, ...]
+    location: str | None = None
+    category: str = ""
+    #: "physical", "economic", "causal" or None (no allocation stated)
+    allocation_method: str | None = None
+    #: product flow id -> share (physical/economic), or (product flow id, internal id) -> share
+    allocation: dict[str | tuple[str, int | str], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceData:
+    format: str  # "openLCA JSON-LD" or "ecospold2"
+    processes: tuple[SourceProcess, ...]
+    flows: dict[str, SourceFlow]
+    files: int  # data sets read
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProcessInfo(_Frozen):
+    """One column of the technosphere: a process, or one product of a multi-output process."""
+
+    index: int
+    key: str = Field(description="unique in the database: the process UUID, or UUID/product UUID")
+    process_id: str = Field(description="the process's own UUID in the source data")
+    product_id: str
+    name: str
+    reference_product: str
+    unit: str = Field(description="reference unit; footprints are per one of it")
+    location: str | None = None
+    category: str = ""
+    allocation: str = Field(description="how this column's share of a multi-output process was set")
+    treatment: bool = Field(default=False, description="the reference is a waste treated")
+
+
+class ElementaryFlowInfo(_Frozen):
+    """One row of the biosphere: an elementary flow, and the gas it is, when it is one."""
+
+    index: int
+    id: str
+    name: str
+    category: str
+    cas: str | None = None
+    unit: str
+    gas: str | None = None
+    origin: str | None = None
+    kg_per_unit: float | None = Field(default=None, description="kg of the gas per unit")
+
+
+class ReportEntry(_Frozen):
+    """A flow or process the report lists, with how many exchanges it stands for."""
+
+    what: str
+    id: str
+    exchanges: int = 1
+    detail: str = ""
+    processes: tuple[str, ...] = Field(default=(), description="up to 5 examples")
+
+
+class ImportReport(_Frozen):
+    """Every exchange of the source, accounted for under exactly one category."""
+
+    format: str
+    files: int
+    processes: int
+    columns: int
+    elementary_flows: int
+    exchanges: int
+    counts: dict[str, int] = Field(description="exchanges per category; they add up to exchanges")
+    ambiguous: tuple[ReportEntry, ...] = ()
+    unlinked: tuple[ReportEntry, ...] = ()
+    cut_off: tuple[ReportEntry, ...] = ()
+    unmapped_ghg: tuple[ReportEntry, ...] = ()
+    unallocated: tuple[ReportEntry, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# Categories of the report, in the order it shows them.
+REFERENCE = "reference product"
+REFERENCE_TREATMENT = "reference waste treated"
+COPRODUCT_ALLOCATED = "coproduct, allocated"
+COPRODUCT_UNALLOCATED = "coproduct, not allocated (burden on the reference)"
+COPRODUCT_ZERO = "coproduct, zero amount (allocated away in the data)"
+LINKED_DEFAULT = "input linked to its default provider"
+LINKED_UNIQUE = "input linked to the only process producing it"
+AMBIGUOUS = "input with several providers (cut off)"
+UNLINKED = "input no process produces (cut off)"
+CUT_OFF = "cut off in the data"
+GHG = "elementary, greenhouse gas"
+GHG_UNMAPPED = "elementary, GHG-looking but unmapped"
+OTHER_ELEMENTARY = "elementary, other"
+CATEGORIES = (
+    REFERENCE, REFERENCE_TREATMENT, COPRODUCT_ALLOCATED, COPRODUCT_UNALLOCATED, COPRODUCT_ZERO,
+    LINKED_DEFAULT, LINKED_UNIQUE, AMBIGUOUS, UNLINKED, CUT_OFF, GHG, GHG_UNMAPPED,
+    OTHER_ELEMENTARY,
+)  # fmt: skip

@@ -1,0 +1,98 @@
+"""Which elementary flows of an LCI database are greenhouse gases, as openpcf's `Flow`s.
+
+The mapping is data (`data/ghg_flow_map.csv`, with the naming conventions it follows cited at
+its top), so a reviewer can check it and a new convention is a row, not code. Flows that look
+like greenhouse gases but match no row are reported by the importer, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+from openpcf.domain.gases import GASES, ORIGINS, Flow
+
+_LOOKS_LIKE_GHG = re.compile(
+    r"carbon dioxide|methane|dinitrogen|nitrous oxide|hexafluoride|fluoro|nitrogen fluoride"
+    r"|\bhfc|\bpfc|\bsf6\b|\bnf3\b|\bcf4\b|\bc2f6\b"
+)
+
+
+@dataclass(frozen=True)
+class GhgRow:
+    line: int
+    pattern: re.Pattern[str] | None
+    cas: str
+    category: re.Pattern[str]
+    flow: Flow
+    factor: float
+    convention: str
+
+
+def normal_name(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def normal_cas(cas: str | None) -> str:
+    """'000124-38-9' -> '124-38-9' (ecospold2 pads CAS numbers with zeros)."""
+    return (cas or "").strip().lstrip("0")
+
+
+def looks_like_ghg(name: str) -> bool:
+    return bool(_LOOKS_LIKE_GHG.search(normal_name(name)))
+
+
+class GhgFlowMap:
+    """First-match rules from flow name, CAS number and category to a gas of an origin."""
+
+    def __init__(self, rows: tuple[GhgRow, ...], digest: str) -> None:
+        self.rows = rows
+        self.digest = digest
+
+    def match(self, name: str, category: str, cas: str | None) -> GhgRow | None:
+        flow_name, flow_cas, flow_cat = normal_name(name), normal_cas(cas), category.lower()
+        for row in self.rows:
+            if not row.category.search(flow_cat):
+                continue
+            if row.pattern is None:
+                if flow_cas and flow_cas == row.cas:
+                    return row
+                continue
+            if row.pattern.fullmatch(flow_name) and not (
+                row.cas and flow_cas and flow_cas != row.cas
+            ):
+                return row
+        return None
+
+
+def parse_map(text: str) -> GhgFlowMap:
+    """Rows of the CSV; a row naming an unknown gas or origin is a programming error here."""
+    body = [ln for ln in text.splitlines(True) if not ln.startswith("#")]
+    rows = []
+    for i, r in enumerate(csv.DictReader(io.StringIO("".join(body))), start=2):
+        gas, origin = r["gas"].strip(), r["origin"].strip()
+        if gas not in GASES or origin not in ORIGINS:
+            raise ValueError(f"ghg_flow_map.csv row {i}: unknown gas {gas!r} or origin {origin!r}")
+        pattern = r["pattern"].strip()
+        rows.append(
+            GhgRow(
+                line=i,
+                pattern=re.compile(pattern) if pattern else None,
+                cas=normal_cas(r["cas"]),
+                category=re.compile(r["category"].strip() or ".*"),
+                flow=Flow(gas, origin),  # type: ignore[arg-type]
+                factor=float(r["factor"] or 1.0),
+                convention=r["convention"],
+            )
+        )
+    return GhgFlowMap(tuple(rows), hashlib.sha256(text.encode()).hexdigest())
+
+
+@lru_cache(maxsize=1)
+def ghg_flow_map() -> GhgFlowMap:
+    return parse_map((files("openpcf.io") / "data" / "ghg_flow_map.csv").read_text("utf-8"))

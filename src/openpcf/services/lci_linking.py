@@ -1,0 +1,356 @@
+"""Link a background database's processes into technosphere and biosphere matrices.
+
+Input: `SourceData` from any reader. Output: A (what each column takes of every other column
+per unit of its reference) and B (signed elementary flows per unit of reference, one row per
+source flow), plus an import report that puts every exchange in exactly one category.
+
+- Columns. A process gives one column for its reference product; a multi-output process with
+  allocation factors of its default method gives one column per product, each exchange scaled
+  by the product's factor (physical, economic) or by the (product, exchange) factor (causal).
+- Signs. An exchange's amount is what the process produces (inputs negative). A column whose
+  reference is consumed (a waste treatment) has orientation σ = -1, so a waste output (+) and
+  a treatment (-) link with a positive entry: A[k, j] = -σ_k · amount / |reference of j|.
+- Providers. An exchange to link goes to its default provider (the process the data names, if
+  that process makes the flow), else to the only column making the flow; with several and no
+  default it is ambiguous, with none it is unlinked; both are cut off and listed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from openpcf.domain.errors import ImportFailure, Location
+from openpcf.domain.lci import (
+    AMBIGUOUS,
+    CATEGORIES,
+    COPRODUCT_ALLOCATED,
+    COPRODUCT_UNALLOCATED,
+    COPRODUCT_ZERO,
+    CUT_OFF,
+    GHG,
+    GHG_UNMAPPED,
+    LINKED_DEFAULT,
+    LINKED_UNIQUE,
+    OTHER_ELEMENTARY,
+    REFERENCE,
+    REFERENCE_TREATMENT,
+    UNLINKED,
+    ElementaryFlowInfo,
+    ImportReport,
+    ProcessInfo,
+    ReportEntry,
+    SourceData,
+    SourceExchange,
+    SourceProcess,
+)
+from openpcf.io.ghg_flow_map import GhgFlowMap, looks_like_ghg
+from openpcf.io.lci_units import conversion, is_mass
+
+Progress = Callable[[int, int], None]
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class LinkedDatabase:
+    processes: tuple[ProcessInfo, ...]
+    flows: tuple[ElementaryFlowInfo, ...]
+    technosphere: sp.csc_matrix  # A, columns × columns
+    biosphere: sp.csc_matrix  # B, elementary flows × columns
+    report: ImportReport
+
+
+@dataclass(frozen=True)
+class _Column:
+    process: SourceProcess
+    function: SourceExchange  # its reference: the process's, or one of its coproducts
+    share: Callable[[SourceExchange], float]  # allocation factor of an exchange in this column
+    allocation: str
+
+
+class _Tally:
+    """Exchanges per category, and the flows or processes the report lists, grouped by id."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.lists: dict[str, dict[str, dict]] = defaultdict(dict)
+        self.notes: list[str] = []
+
+    def listed(self, kind: str, key: str, what: str, detail: str, process: str) -> None:
+        entry = self.lists[kind].setdefault(
+            key, {"what": what, "id": key, "exchanges": 0, "detail": detail, "processes": []}
+        )
+        entry["exchanges"] += 1
+        if len(entry["processes"]) < _EXAMPLES and process not in entry["processes"]:
+            entry["processes"].append(process)
+
+    def entries(self, kind: str) -> tuple[ReportEntry, ...]:
+        items = sorted(self.lists[kind].values(), key=lambda e: (-e["exchanges"], e["what"]))
+        return tuple(ReportEntry(**(e | {"processes": tuple(e["processes"])})) for e in items)
+
+
+def link_database(
+    source: SourceData, ghg: GhgFlowMap, progress: Progress | None = None
+) -> LinkedDatabase:
+    tally = _Tally()
+    columns: list[_Column] = []
+    columns_of: list[list[int]] = []
+    for p in source.processes:
+        own = _columns_of(p, tally)
+        columns_of.append(list(range(len(columns), len(columns) + len(own))))
+        columns.extend(own)
+    infos = _process_infos(columns, source)
+    by_flow: dict[str, list[int]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], int] = {}
+    for j, col in enumerate(columns):
+        by_flow[col.function.flow_id].append(j)
+        by_pair[(col.process.id, col.function.flow_id)] = j
+    sigma = np.array([1.0 if c.function.amount > 0 else -1.0 for c in columns])
+    scale = np.array([1.0 / abs(c.function.amount) for c in columns])
+
+    flows: dict[str, ElementaryFlowInfo] = {}
+    flow_status: dict[str, tuple[str, str]] = {}  # flow id -> (category, detail)
+    a_rows: list[int] = []
+    a_cols: list[int] = []
+    a_vals: list[float] = []
+    b_rows: list[int] = []
+    b_cols: list[int] = []
+    b_vals: list[float] = []
+    total = 0
+    for i, (p, mine) in enumerate(zip(source.processes, columns_of, strict=True)):
+        functions = {id(columns[j].function) for j in mine}
+        for e in p.exchanges:
+            total += 1
+            if e.role == "reference":
+                tally.counts[REFERENCE if e.amount > 0 else REFERENCE_TREATMENT] += 1
+            elif e.role == "function":
+                _count_function(e, p, functions, source, tally)
+            elif e.role == "cut-off":
+                tally.counts[CUT_OFF] += 1
+                flow = source.flows[e.flow_id]
+                tally.listed("cut_off", e.flow_id, flow.name, flow.unit, p.name)
+            elif e.role == "link":
+                k = _provider(e, p, by_flow, by_pair, infos, source, tally)
+                if k is None:
+                    continue
+                for j in mine:
+                    share = columns[j].share(e)
+                    if share:
+                        a_rows.append(k)
+                        a_cols.append(j)
+                        a_vals.append(-sigma[k] * e.amount * share * scale[j])
+            else:
+                row = _elementary_row(e.flow_id, flows, flow_status, source, ghg)
+                category, detail = flow_status[e.flow_id]
+                tally.counts[category] += 1
+                if category == GHG_UNMAPPED:
+                    flow = source.flows[e.flow_id]
+                    tally.listed("unmapped_ghg", e.flow_id, flow.name, detail, p.name)
+                for j in mine:
+                    share = columns[j].share(e)
+                    if share:
+                        b_rows.append(row)
+                        b_cols.append(j)
+                        b_vals.append(e.amount * share * scale[j])
+        if progress is not None:
+            progress(i + 1, len(source.processes))
+
+    n = len(columns)
+    a = _sparse(a_rows, a_cols, a_vals, (n, n))
+    b = _sparse(b_rows, b_cols, b_vals, (len(flows), n))
+    counts = {c: tally.counts[c] for c in CATEGORIES if tally.counts[c]}
+    if sum(counts.values()) != total:  # every exchange in exactly one category
+        raise AssertionError(f"import report counts {sum(counts.values())} of {total} exchanges")
+    report = ImportReport(
+        format=source.format,
+        files=source.files,
+        processes=len(source.processes),
+        columns=n,
+        elementary_flows=len(flows),
+        exchanges=total,
+        counts=counts,
+        ambiguous=tally.entries("ambiguous"),
+        unlinked=tally.entries("unlinked"),
+        cut_off=tally.entries("cut_off"),
+        unmapped_ghg=tally.entries("unmapped_ghg"),
+        unallocated=tally.entries("unallocated"),
+        notes=tuple(dict.fromkeys(tally.notes)),
+    )
+    return LinkedDatabase(tuple(infos), tuple(flows.values()), a, b, report)
+
+
+def _sparse(rows: list[int], cols: list[int], vals: list[float], shape: tuple[int, int]):
+    m = sp.csc_matrix(
+        (np.asarray(vals, dtype=np.float64), (np.asarray(rows, dtype=np.int64),
+                                              np.asarray(cols, dtype=np.int64))),
+        shape=shape,
+    )  # fmt: skip
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    return m
+
+
+def _columns_of(p: SourceProcess, tally: _Tally) -> list[_Column]:
+    refs = [e for e in p.exchanges if e.role == "reference"]
+    where = Location(p.file)
+    if len(refs) != 1:
+        raise ImportFailure(f"process '{p.name}' ({p.id}) has {len(refs)} quantitative "
+                            "references; expected exactly one", where)  # fmt: skip
+    ref = refs[0]
+    if ref.amount == 0:
+        raise ImportFailure(f"{ref.label}: the quantitative reference has amount 0", where)
+    functions = [e for e in p.exchanges if e.role == "function" and e.amount != 0]
+    if not functions:
+        return [_Column(p, ref, lambda e: 1.0, "none needed")]
+    products = [ref, *functions]
+    what = f"process '{p.name}' ({p.id})"
+    method = p.allocation_method
+    if method in ("physical", "economic") and any(e.flow_id in p.allocation for e in products):
+        missing = [e.label for e in products if e.flow_id not in p.allocation]
+        if missing:
+            tally.notes.append(f"{what}: no {method} allocation factor for "
+                               f"{'; '.join(missing)}; taken as 0")  # fmt: skip
+        shares = [p.allocation.get(e.flow_id, 0.0) for e in products]
+        if abs(sum(shares) - 1.0) > 1e-6:
+            tally.notes.append(f"{what}: the {method} allocation factors add up to "
+                               f"{sum(shares):.6g}, not 1")  # fmt: skip
+        return [
+            _Column(p, e, lambda _, s=s: s, f"{method}, factor {s:.6g}")
+            for e, s in zip(products, shares, strict=True)
+        ]
+    if method == "causal" and p.allocation:
+        cols = []
+        for e in products:
+            cols.append(_Column(p, e, _causal_share(p, e.flow_id), "causal"))
+        inputs = [x for x in p.exchanges if x.role in ("link", "elementary")]
+        lacking = [x.label for x in inputs for e in products
+                   if (e.flow_id, x.internal_id) not in p.allocation]  # fmt: skip
+        if lacking:
+            tally.notes.append(f"{what}: {len(lacking)} (product, exchange) pairs have no causal "
+                               "allocation factor; taken as 0")  # fmt: skip
+        return cols
+    if method:
+        tally.notes.append(f"{what} states {method} allocation but gives no factors for it; "
+                           "its coproducts are not allocated")  # fmt: skip
+    return [_Column(p, ref, lambda e: 1.0, "coproducts not allocated")]
+
+
+def _causal_share(p: SourceProcess, product: str) -> Callable[[SourceExchange], float]:
+    def share(x: SourceExchange) -> float:
+        return p.allocation.get((product, x.internal_id), 0.0)  # type: ignore[arg-type]
+
+    return share
+
+
+def _count_function(
+    e: SourceExchange, p: SourceProcess, columns: set[int], source: SourceData, tally: _Tally
+) -> None:
+    if id(e) in columns:
+        tally.counts[COPRODUCT_ALLOCATED] += 1
+    elif e.amount == 0:
+        tally.counts[COPRODUCT_ZERO] += 1
+    else:
+        tally.counts[COPRODUCT_UNALLOCATED] += 1
+        flow = source.flows[e.flow_id]
+        tally.listed("unallocated", p.id, p.name,
+                     f"coproduct '{flow.name}' ({abs(e.amount):g} {flow.unit}) carries no burden",
+                     p.name)  # fmt: skip
+
+
+def _provider(
+    e: SourceExchange,
+    p: SourceProcess,
+    by_flow: dict[str, list[int]],
+    by_pair: dict[tuple[str, str], int],
+    infos: list[ProcessInfo],
+    source: SourceData,
+    tally: _Tally,
+) -> int | None:
+    """The column that supplies (or treats) this exchange, or None when it is cut off."""
+    if e.default_provider:
+        k = by_pair.get((e.default_provider, e.flow_id))
+        if k is not None:
+            tally.counts[LINKED_DEFAULT] += 1
+            return k
+        tally.notes.append(
+            "some exchanges name a default provider that is not in the data or does not "
+            "make the flow; they were linked as if none was named"
+        )
+    candidates = by_flow.get(e.flow_id, [])
+    flow = source.flows[e.flow_id]
+    if len(candidates) == 1:
+        tally.counts[LINKED_UNIQUE] += 1
+        return candidates[0]
+    if candidates:
+        tally.counts[AMBIGUOUS] += 1
+        shown = "; ".join(f"{infos[k].key} ({infos[k].name}, {infos[k].location or '-'})"
+                          for k in candidates[:_EXAMPLES])  # fmt: skip
+        more = f" and {len(candidates) - _EXAMPLES} more" if len(candidates) > _EXAMPLES else ""
+        tally.listed("ambiguous", e.flow_id, flow.name,
+                     f"{len(candidates)} providers: {shown}{more}", p.name)  # fmt: skip
+        return None
+    tally.counts[UNLINKED] += 1
+    tally.listed("unlinked", e.flow_id, flow.name, flow.unit, p.name)
+    return None
+
+
+def _elementary_row(
+    flow_id: str,
+    flows: dict[str, ElementaryFlowInfo],
+    status: dict[str, tuple[str, str]],
+    source: SourceData,
+    ghg: GhgFlowMap,
+) -> int:
+    known = flows.get(flow_id)
+    if known is not None:
+        return known.index
+    flow = source.flows[flow_id]
+    row = ghg.match(flow.name, flow.category, flow.cas)
+    gas = origin = None
+    kg = None
+    if row is not None and is_mass(flow.unit):
+        gas, origin = row.flow.gas, row.flow.origin
+        kg = row.factor * conversion(flow.unit, "kg", f"elementary flow '{flow.name}'")
+        status[flow_id] = (GHG, f"{gas} ({origin}), map row {row.line}")
+    elif row is not None:
+        status[flow_id] = (GHG_UNMAPPED, f"named like {row.flow.label()} but its unit "
+                                         f"'{flow.unit}' is not a mass")  # fmt: skip
+    elif looks_like_ghg(flow.name):
+        status[flow_id] = (GHG_UNMAPPED, f"category '{flow.category}', CAS {flow.cas or '-'}")
+    else:
+        status[flow_id] = (OTHER_ELEMENTARY, "")
+    info = ElementaryFlowInfo(
+        index=len(flows), id=flow.id, name=flow.name, category=flow.category, cas=flow.cas,
+        unit=flow.unit, gas=gas, origin=origin, kg_per_unit=kg,
+    )  # fmt: skip
+    flows[flow_id] = info
+    return info.index
+
+
+def _process_infos(columns: list[_Column], source: SourceData) -> list[ProcessInfo]:
+    """Column metadata; a key is the process id, or id/product id where the id is shared."""
+    per_process = Counter(c.process.id for c in columns)
+    seen: dict[str, str] = {}
+    infos = []
+    for j, c in enumerate(columns):
+        flow = source.flows[c.function.flow_id]
+        key = c.process.id if per_process[c.process.id] == 1 else f"{c.process.id}/{flow.id}"
+        if key in seen:
+            raise ImportFailure(
+                f"process {c.process.id} with product '{flow.name}' appears twice (also in "
+                f"{seen[key]})",
+                Location(c.process.file),
+            )
+        seen[key] = c.process.file
+        info = ProcessInfo(
+            index=j, key=key, process_id=c.process.id, product_id=flow.id, name=c.process.name,
+            reference_product=flow.name, unit=flow.unit, location=c.process.location,
+            category=c.process.category, allocation=c.allocation,
+            treatment=c.function.amount < 0,
+        )  # fmt: skip
+        infos.append(info)
+    return infos

@@ -1,0 +1,1 @@
+"""Alembic migrations of the openpcf store, run by `openpcf.store.db.upgrade`."""
