@@ -74,7 +74,8 @@ def main() -> None:
 
 def run_phases(base: str, token: str, ids: list[str], args: argparse.Namespace) -> None:
     target = Target(base, token, ids)
-    asyncio.run(closed_loop(target, 200, 4, 10.0))  # warm-up: caches, pools, prepared statements
+    # warm-up on as many connections as measured, so every server process has served some
+    asyncio.run(closed_loop(target, 600, args.connections, 15.0))
     n = min(args.requests, int(args.rate * args.max_seconds))
     lat, errors, elapsed = asyncio.run(
         open_loop(target, args.rate, n, args.connections, args.max_seconds)
@@ -246,7 +247,10 @@ def database(kind: str, postgres: str):
 
 @contextmanager
 def server(env: dict[str, str], cores: list[int], workers: int):
-    exe = shutil.which("openpcf") or sys.exit("the openpcf script is not installed")
+    beside = Path(sys.executable).parent / "openpcf"
+    exe = str(beside) if beside.is_file() else shutil.which("openpcf")
+    if exe is None:
+        sys.exit("the openpcf script is not installed (pip install -e .)")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

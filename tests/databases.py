@@ -39,8 +39,9 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except OperationalError as exc:
         admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES} (set OPENPCF_TEST_POSTGRES_URL): "
-                    f"{exc.orig}")  # fmt: skip
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES} (set OPENPCF_TEST_POSTGRES_URL): {exc.orig}"
+        )
     separator = "&" if "?" in POSTGRES else "?"
     url = f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
     try:

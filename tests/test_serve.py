@@ -9,6 +9,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,12 @@ class Server:
         return httpx.Client(base_url=self.base, verify=self.verify, timeout=30)
 
 
+def openpcf_script() -> str | None:
+    """The installed script of this interpreter's environment (a venv need not be on PATH)."""
+    beside = Path(sys.executable).parent / "openpcf"
+    return str(beside) if beside.is_file() else shutil.which("openpcf")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,15 +53,19 @@ def free_port() -> int:
 
 @contextmanager
 def serving(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    exe = shutil.which("openpcf")
+    exe = openpcf_script()
     if exe is None:
         pytest.skip("the openpcf script is not installed (pip install -e .)")
     port = free_port()
     log = home / f"serve-{port}.log"
     environment = {**os.environ, "OPENPCF_HOME": str(home), **(env or {})}
     with log.open("w") as out:
-        proc = subprocess.Popen([exe, "serve", "--demo", "--port", str(port), *args],
-                                stdout=out, stderr=subprocess.STDOUT, env=environment)  # fmt: skip
+        proc = subprocess.Popen(
+            [exe, "serve", "--demo", "--port", str(port), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
     try:
         scheme = "https" if "--tls" in args else "http"
         base = f"{scheme}://127.0.0.1:{port}"
@@ -97,18 +108,24 @@ def exercise(server: Server) -> dict[str, int]:
         public = http.get("/products").json()
         assert "urn:openpcf:product:demo:lfp-cathode" not in [p["urn"] for p in public]
         footprints = FOOTPRINT.findall(server.output)
-        cell = next(f for f in footprints if f[0].endswith("lfp-cell-280ah") and
-                    f[1] == "gb-t-24067")  # fmt: skip
+        cell = next(
+            f for f in footprints if f[0].endswith("lfp-cell-280ah") and f[1] == "gb-t-24067"
+        )
         full = http.get(f"/calculations/{cell[2]}", headers=admin).json()
         assert full["result"]["pcf"]["value"] == pytest.approx(58.9022846025)
         anon = http.get(f"/calculations/{cell[2]}").json()
         assert anon["result"] is None and anon["footprint"]["pcf"] == full["result"]["pcf"]
         supplier = {"Authorization": f"Bearer {server.token('admin@supplier.example')}"}
-        assert http.get("/products/urn:openpcf:product:demo:lfp-cathode/versions/1",
-                        headers=supplier).status_code == 404  # fmt: skip
+        assert (
+            http.get(
+                "/products/urn:openpcf:product:demo:lfp-cathode/versions/1", headers=supplier
+            ).status_code
+            == 404
+        )
         tenant, client_id, secret = CLIENT.findall(server.output)[0]
-        token = http.post("/auth/token", data={"grant_type": "client_credentials"},
-                          auth=(client_id, secret))  # fmt: skip
+        token = http.post(
+            "/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
         assert token.status_code == 200, token.text
         bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
         assert http.get("/me", headers=bearer).json()["tenant"] == tenant

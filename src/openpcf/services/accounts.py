@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openpcf import config
@@ -282,26 +282,44 @@ _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
 # --- who a bearer token belongs to ---------------------------------------------------------
 
 
+# Asked on every request: built once, with the token's hash as a parameter.
+_ACCESS_TOKEN = (
+    select(
+        AccessToken.expires_at,
+        ApiClient.revoked_at,
+        ApiClient.client_id,
+        ApiClient.role,
+        ApiClient.tenant_id,
+        Tenant.slug,
+    )
+    .join(ApiClient, ApiClient.id == AccessToken.api_client_id)
+    .join(Tenant, Tenant.id == ApiClient.tenant_id)
+    .where(AccessToken.token_hash == bindparam("digest"))
+)
+_PERSONAL_TOKEN = (
+    select(
+        PersonalToken.expires_at,
+        PersonalToken.revoked_at,
+        User.email,
+        User.role,
+        User.disabled_at,
+        User.tenant_id,
+        Tenant.slug,
+    )
+    .join(User, User.id == PersonalToken.user_id)
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .where(PersonalToken.token_hash == bindparam("digest"))
+)
+
+
 def principal_for_token(session: Session, token: str) -> Principal:
     """The user or client a bearer token stands for; AuthenticationFailed if none (now).
 
-    Every request asks this, so it is one query of plain columns (no ORM objects)."""
-    digest = token_hash(token)
+    Every request asks this: one prepared query of plain columns (no ORM objects)."""
+    digest = {"digest": token_hash(token)}
     with session.begin():
         if token.startswith(ACCESS_PREFIX):
-            row = session.execute(
-                select(
-                    AccessToken.expires_at,
-                    ApiClient.revoked_at,
-                    ApiClient.client_id,
-                    ApiClient.role,
-                    ApiClient.tenant_id,
-                    Tenant.slug,
-                )
-                .join(ApiClient, ApiClient.id == AccessToken.api_client_id)
-                .join(Tenant, Tenant.id == ApiClient.tenant_id)
-                .where(AccessToken.token_hash == digest)
-            ).first()
+            row = session.execute(_ACCESS_TOKEN, digest).first()
             if row is None:
                 raise AuthenticationFailed("invalid access token")
             if utc(row.expires_at) <= now():  # type: ignore[operator]
@@ -315,20 +333,7 @@ def principal_for_token(session: Session, token: str) -> Principal:
                 tenant_id=row.tenant_id,
                 role=Role(row.role),
             )
-        row = session.execute(
-            select(
-                PersonalToken.expires_at,
-                PersonalToken.revoked_at,
-                User.email,
-                User.role,
-                User.disabled_at,
-                User.tenant_id,
-                Tenant.slug,
-            )
-            .join(User, User.id == PersonalToken.user_id)
-            .join(Tenant, Tenant.id == User.tenant_id)
-            .where(PersonalToken.token_hash == digest)
-        ).first()
+        row = session.execute(_PERSONAL_TOKEN, digest).first()
         if row is None or not token.startswith(PERSONAL_PREFIX):
             raise AuthenticationFailed("invalid token")
         if row.revoked_at is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from openpcf import __version__
@@ -23,13 +23,14 @@ from openpcf.domain.platform import (
     Footprint,
     Principal,
     UsedModelVersion,
+    Visibility,
 )
 from openpcf.domain.result import Amount, DeclaredUnit, Result
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import profile as load_profile
-from openpcf.services.access import own, readable_products, writer
+from openpcf.services.access import own, writer
 from openpcf.services.accounts import utc
 from openpcf.services.calculate import calculate
 from openpcf.services.certificates import claim_certificates
@@ -89,12 +90,10 @@ def run_calculation(
 def get_calculation(session: Session, who: Principal, calculation_id: str) -> CalculationInfo:
     """A calculation of the caller's tenant (full result) or of a public product (footprint).
 
-    The most frequent read of the API: one query of plain columns (no ORM objects)."""
+    The most frequent read of the API: one prepared query of plain columns (no ORM objects)."""
     with session.begin():
         row = session.execute(
-            select(*_COLUMNS, Product.urn)
-            .join(Product, Product.id == Calculation.product_id)
-            .where(Calculation.uuid == calculation_id, readable_products(who))
+            _CALCULATION, {"id": calculation_id, "tenant_id": who.tenant_id}
         ).first()
     if row is None:
         raise NotFound(f"no calculation {calculation_id}")
@@ -102,22 +101,35 @@ def get_calculation(session: Session, who: Principal, calculation_id: str) -> Ca
     return _info(row, row.urn, Result.model_validate_json(row.result), owner)
 
 
-_COLUMNS = [
-    Calculation.uuid,
-    Calculation.tenant_id,
-    Calculation.profile,
-    Calculation.gwp,
-    Calculation.rule,
-    Calculation.factor_sets,
-    Calculation.model_versions,
-    Calculation.pcf,
-    Calculation.declared_unit,
-    Calculation.result,
-    Calculation.software_version,
-    Calculation.input_hash,
-    Calculation.created_by,
-    Calculation.created_at,
-]
+# Readable: the caller's tenant's, or of a public product (as `access.readable_products`; an
+# anonymous caller's tenant_id is NULL, which equals nothing).
+_CALCULATION = (
+    select(
+        Calculation.uuid,
+        Calculation.tenant_id,
+        Calculation.profile,
+        Calculation.gwp,
+        Calculation.rule,
+        Calculation.factor_sets,
+        Calculation.model_versions,
+        Calculation.pcf,
+        Calculation.declared_unit,
+        Calculation.result,
+        Calculation.software_version,
+        Calculation.input_hash,
+        Calculation.created_by,
+        Calculation.created_at,
+        Product.urn,
+    )
+    .join(Product, Product.id == Calculation.product_id)
+    .where(
+        Calculation.uuid == bindparam("id"),
+        or_(
+            Product.visibility == Visibility.public.value,
+            Product.tenant_id == bindparam("tenant_id"),
+        ),
+    )
+)
 
 
 def list_calculations(session: Session, who: Principal, urn: str) -> list[CalculationSummary]:

@@ -1,0 +1,326 @@
+"""Tenant isolation on every route, against SQLite and PostgreSQL.
+
+Tenant `other` holds private and public products, model versions, calculations, factor sets
+(draft and published) and a supplier request. A user of tenant `acme`, and an anonymous caller,
+try every route on them. Another tenant's private data must be "not found" (never "forbidden",
+which would reveal it exists), a bill of materials (model version text, input lines) is never
+readable outside its tenant, and no response to them contains any of `other`'s secrets.
+
+The routes are read from the application: a route added without a case here fails
+`test_route_isolates_tenants`, so isolation is thought about for every new route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from openpcf.api.app import ROUTERS, create_app
+from tests.databases import KINDS, empty_database
+from tests.platform_world import World, make_world
+
+# Strings only tenant `other` knows; none may appear in a response to `acme` or to anonymous.
+SECRETS = (
+    "B-SECRET-INPUT",
+    "B-PUBLIC-BOM-LINE",
+    "B-SECRET-FACTOR",
+    "b-secret-supplier",
+    "member@other.example",
+    "admin@other.example",
+)
+MODEL = """
+openpcf: 1
+product: {{name: {name}, declared_unit: {{amount: 1, unit: kg}}, region: CN-JS, year: 2023}}
+inputs:
+  - {{name: {line}, stage: raw-materials, amount: 1.5, unit: kg,
+     pcf: {{value: 2.0, unit: kg CO2e/kg, source: supplier}}}}
+  - {{name: Power, stage: production, amount: 10, unit: kWh, electricity: {{basis: grid-co2}}}}
+"""
+B = "urn:openpcf:product:other:"
+FACTOR = {
+    "id": "b-secret/steel",
+    "name": "B-SECRET-FACTOR",
+    "unit": "kg",
+    "co2e": 2.0,
+    "gwp": "AR5",
+    "source": "B survey",
+}
+
+
+@dataclass
+class Other:
+    """Tenant `other`'s ids."""
+
+    private_calc: str = ""
+    public_calc: str = ""
+    request_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    client: TestClient
+    world: World
+    other: Other
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    with empty_database(request.param, tmp_path_factory.mktemp("tenancy")) as url:
+        world = make_world(url)
+        with TestClient(create_app(url)) as client:
+            yield Ctx(client, world, _fill_other(client, world))
+
+
+def _fill_other(client: TestClient, world: World) -> Other:
+    auth, admin = world.auth("other/member"), world.auth("other/admin")
+    ids = Other()
+    for slug, visibility, line in (
+        ("secret-widget", "private", "B-SECRET-INPUT"),
+        ("public-widget", "public", "B-PUBLIC-BOM-LINE"),
+    ):
+        r = client.post(
+            "/products", json={"slug": slug, "name": slug, "visibility": visibility}, headers=auth
+        )
+        assert r.status_code == 201, r.text
+        r = client.post(
+            f"/products/{B}{slug}/versions",
+            content=MODEL.format(name=slug, line=line),
+            headers=auth | {"content-type": "application/yaml"},
+        )
+        assert r.status_code == 201, r.text
+        r = client.post(f"/products/{B}{slug}/calculations", headers=auth)
+        assert r.status_code == 201, r.text
+        setattr(ids, f"{visibility}_calc", r.json()["id"])
+    for name in ("b-secret-set", "b-draft"):
+        r = client.post(
+            "/factor-sets",
+            headers=auth,
+            json={"name": name, "version": "1", "title": "B", "factors": [FACTOR]},
+        )
+        assert r.status_code == 201, r.text
+    assert client.post("/factor-sets/b-secret-set/1/publish", headers=admin).status_code == 200
+    r = client.post(
+        "/supplier-requests",
+        headers=auth,
+        json={"supplier_host": "b-secret-supplier.example", "product_id": "urn:x"},
+    )
+    ids.request_id = r.json()["id"]
+    return ids
+
+
+# --- one case per route ----------------------------------------------------------------------
+# A case sends requests as acme's admin ("a") and anonymously ("anon") and states the statuses
+# each must get; `check` looks further into acme's response.
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    a: int
+    anon: set[int]
+    json: object = None
+    content: str | None = None
+    check: Callable[[Ctx, dict | list], None] | None = None
+
+
+def _never_private(ctx: Ctx, body: dict | list) -> None:
+    urns = [p["urn"] for p in body]  # type: ignore[index]
+    assert f"{B}secret-widget" not in urns and f"{B}public-widget" in urns
+    public = next(p for p in body if p["urn"] == f"{B}public-widget")  # type: ignore[index, union-attr]
+    assert public["latest_version"] is None  # not even how many versions it has
+
+
+def _in_acme(ctx: Ctx, body: dict | list) -> None:
+    assert isinstance(body, dict)
+    assert body.get("tenant") == "acme" or str(body.get("urn", "")).startswith(
+        "urn:openpcf:product:acme:"
+    )
+
+
+def _only_acme(ctx: Ctx, body: dict | list) -> None:
+    assert all(item["tenant"] == "acme" for item in body)  # type: ignore[index, union-attr]
+
+
+def _footprint_only(ctx: Ctx, body: dict | list) -> None:
+    assert isinstance(body, dict)
+    assert body["result"] is None and body["created_by"] is None
+
+
+def _no_b_factors(ctx: Ctx, body: dict | list) -> None:
+    assert not [f for f in body if f["set"].startswith("other:")]  # type: ignore[index]
+
+
+PRIVATE, PUBLIC = f"{B}secret-widget", f"{B}public-widget"
+MODEL_YAML = MODEL.format(name="x", line="A line")
+
+
+def cases(ctx: Ctx) -> dict[str, list[Call]]:
+    o = ctx.other
+    return {
+        "POST /auth/token": [],  # see test_client_credentials_act_for_their_own_tenant_only
+        "GET /health": [Call("GET", "/health", 200, {200})],
+        "GET /me": [Call("GET", "/me", 200, {200}, check=_in_acme)],
+        "GET /products": [Call("GET", "/products", 200, {200}, check=_never_private)],
+        "POST /products": [
+            Call(
+                "POST",
+                "/products",
+                201,
+                {401},
+                json={"slug": "secret-widget", "name": "A's"},
+                check=_in_acme,
+            ),
+        ],
+        "GET /products/{product_urn}": [
+            Call("GET", f"/products/{PRIVATE}", 404, {404}),
+            Call("GET", f"/products/{PUBLIC}", 200, {200}),
+        ],
+        "PATCH /products/{product_urn}": [
+            Call("PATCH", f"/products/{u}", 404, {401}, json={"visibility": "public"})
+            for u in (PRIVATE, PUBLIC)
+        ],
+        "POST /products/{product_urn}/versions": [
+            Call("POST", f"/products/{u}/versions", 404, {401}, content=MODEL_YAML)
+            for u in (PRIVATE, PUBLIC)
+        ],
+        "GET /products/{product_urn}/versions": [
+            Call("GET", f"/products/{u}/versions", 404, {401}) for u in (PRIVATE, PUBLIC)
+        ],
+        "GET /products/{product_urn}/versions/{number}": [
+            Call("GET", f"/products/{u}/versions/1", 404, {401}) for u in (PRIVATE, PUBLIC)
+        ],
+        "POST /products/{product_urn}/calculations": [
+            Call("POST", f"/products/{u}/calculations", 404, {401}, json={})
+            for u in (PRIVATE, PUBLIC)
+        ],
+        "GET /products/{product_urn}/calculations": [
+            Call("GET", f"/products/{PRIVATE}/calculations", 404, {404}),
+            Call("GET", f"/products/{PUBLIC}/calculations", 200, {200}),
+        ],
+        "GET /calculations/{calculation_id}": [
+            Call("GET", f"/calculations/{o.private_calc}", 404, {404}),
+            Call("GET", f"/calculations/{o.public_calc}", 200, {200}, check=_footprint_only),
+        ],
+        "GET /factors": [
+            Call("GET", "/factors?q=steel&limit=1000", 200, {200}, check=_no_b_factors)
+        ],
+        "GET /factors/{factor_id:path}": [Call("GET", "/factors/b-secret/steel", 404, {404})],
+        "GET /factor-sets": [Call("GET", "/factor-sets", 200, {401}, check=_only_acme)],
+        "POST /factor-sets": [
+            Call(
+                "POST",
+                "/factor-sets",
+                201,
+                {401},
+                check=_in_acme,
+                json={
+                    "name": "b-draft",
+                    "version": "1",
+                    "title": "A's own",
+                    "factors": [{"id": "a/x", "name": "x", "unit": "kg", "co2e": 1, "source": "a"}],
+                },
+            ),
+        ],
+        "GET /factor-sets/{name}/{version}": [
+            Call("GET", f"/factor-sets/{n}/1", 404, {401}) for n in ("b-secret-set", "b-draft-x")
+        ],
+        "PATCH /factor-sets/{name}/{version}": [
+            Call("PATCH", "/factor-sets/b-secret-set/1", 404, {401}, json={"title": "x"}),
+        ],
+        "POST /factor-sets/{name}/{version}/publish": [
+            Call("POST", "/factor-sets/b-secret-set/1/publish", 404, {401}),
+        ],
+        "GET /profiles": [Call("GET", "/profiles", 200, {200})],
+        "GET /profiles/{profile_id}": [Call("GET", "/profiles/pact-v3", 200, {200})],
+        "GET /rules": [Call("GET", "/rules", 200, {200})],
+        "GET /rules/{rule_id}": [Call("GET", "/rules/cement", 200, {200})],
+        "GET /supplier-requests": [Call("GET", "/supplier-requests", 200, {401}, check=_only_acme)],
+        "POST /supplier-requests": [
+            Call(
+                "POST",
+                "/supplier-requests",
+                201,
+                {401},
+                check=_in_acme,
+                json={"supplier_host": "h.example", "product_id": "urn:y"},
+            ),
+        ],
+        "GET /supplier-requests/{request_id}": [
+            Call("GET", f"/supplier-requests/{o.request_id}", 404, {401}),
+        ],
+        "GET /audit": [Call("GET", "/audit?limit=1000", 200, {401}, check=_only_acme)],
+    }
+
+
+def routes() -> list[str]:
+    """Every route of the API: of its routers, and of its OpenAPI document."""
+    found = {
+        f"{method} {r.path}"
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute)
+        for method in r.methods
+    }
+    paths = create_app("sqlite://").openapi()["paths"]  # no database is opened for this
+    documented = {f"{m.upper()} {path}" for path, ops in paths.items() for m in ops}
+    documented = {r.replace("{factor_id}", "{factor_id:path}") for r in documented}
+    return sorted(found | documented)
+
+
+@pytest.mark.parametrize("route", routes())
+def test_route_isolates_tenants(ctx: Ctx, route: str) -> None:
+    table = cases(ctx)
+    assert route in table, f"{route} has no tenant-isolation case: add one to cases()"
+    for call in table[route]:
+        for who, expected in (("a", {call.a}), ("anon", call.anon)):
+            headers = ctx.world.auth("acme/admin") if who == "a" else {}
+            if call.content is not None:
+                headers = headers | {"content-type": "application/yaml"}
+            r = ctx.client.request(
+                call.method, call.url, headers=headers, json=call.json, content=call.content
+            )
+            where = f"{who}: {call.method} {call.url}"
+            assert r.status_code in expected, f"{where} -> {r.status_code} {r.text[:300]}"
+            for secret in SECRETS:
+                assert secret not in r.text, f"{where} revealed {secret!r}"
+            if r.status_code >= 400:
+                assert r.json()["code"] in ("not_found", "unauthorized"), where
+            elif who == "a" and call.check is not None:
+                call.check(ctx, r.json())
+
+
+def test_client_credentials_act_for_their_own_tenant_only(ctx: Ctx) -> None:
+    a_id, a_secret = ctx.world.clients["acme"]
+    b_id, _ = ctx.world.clients["other"]
+    r = ctx.client.post(
+        "/auth/token", data={"grant_type": "client_credentials"}, auth=(a_id, a_secret)
+    )
+    token = r.json()["access_token"]
+    me = ctx.client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["tenant"] == "acme"
+    r = ctx.client.get(f"/products/{PRIVATE}", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 404
+    # acme's secret does not open other's client
+    r = ctx.client.post(
+        "/auth/token", data={"grant_type": "client_credentials"}, auth=(b_id, a_secret)
+    )
+    assert r.status_code == 401
+
+
+def test_other_tenants_data_is_untouched(ctx: Ctx) -> None:
+    """Runs after the route tests in this module: nothing acme tried changed other's data."""
+    auth = ctx.world.auth("other/admin")
+    private = ctx.client.get(f"/products/{PRIVATE}", headers=auth).json()
+    assert private["visibility"] == "private" and private["latest_version"] == 1
+    assert ctx.client.get(f"/products/{PUBLIC}", headers=auth).json()["latest_version"] == 1
+    draft = ctx.client.get("/factor-sets/b-draft/1", headers=auth).json()
+    assert draft["published_at"] is None and draft["title"] == "B"
+    assert len(ctx.client.get(f"/products/{PRIVATE}/calculations", headers=auth).json()) == 1
+    actors = {e["actor"] for e in ctx.client.get("/audit?limit=1000", headers=auth).json()}
+    assert not [a for a in actors if "acme" in a]
