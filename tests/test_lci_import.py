@@ -254,8 +254,8 @@ def test_reimport_of_the_same_bytes_keeps_the_version(tmp_path: Path, home: Path
 def test_datapackage_layout(tiny: str, home: Path) -> None:
     folder = home / "databases" / "tiny" / "1"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "biosphere.npz", "datapackage.json", "flows.json", "processes.json", "report.json",
-        "technosphere.npz",
+        "biosphere.npz", "biosphere_uncertainty.npz", "datapackage.json", "flows.json",
+        "processes.json", "report.json", "technosphere.npz", "technosphere_uncertainty.npz",
     ]  # fmt: skip
     meta = json.loads((folder / "datapackage.json").read_text())
     assert meta["name"] == "tiny" and meta["version"] == "1"

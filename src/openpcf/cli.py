@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from openpcf import __version__, config
@@ -18,20 +19,21 @@ from openpcf.cli_db import db_app
 from openpcf.cli_platform import clients_app, serve, store_app, tenants_app, users_app
 from openpcf.cli_template import template_app
 from openpcf.domain.cbam import CbamDeclaration
-from openpcf.domain.errors import OpenpcfError
+from openpcf.domain.errors import CalculationError, OpenpcfError
 from openpcf.domain.factor import Factor
 from openpcf.domain.model import ProductModel
-from openpcf.domain.result import Result, Violation
+from openpcf.domain.result import Result, UncertaintyResult, Violation
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
 from openpcf.io.factor_file import load_factor_file
 from openpcf.rules.catalogue import product_rule, product_rules, profile, profiles
-from openpcf.services.calculate import DEFAULT_PROFILE, calculate
+from openpcf.services.calculate import DEFAULT_PROFILE, accounting_for, calculate
 from openpcf.services.cbam import embedded_emissions
 from openpcf.services.certificates import list_claims, record_claims
 from openpcf.services.check import check as check_model
 from openpcf.services.compare import Comparison, compare
-from openpcf.services.project import load_project
+from openpcf.services.project import Project, load_project
+from openpcf.services.uncertainty import monte_carlo
 from openpcf.store.db import sessions
 
 app = typer.Typer(
@@ -53,6 +55,7 @@ certificates_app = typer.Typer(help="Green electricity certificate claims.", no_
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(db_app, name="db")
 app.add_typer(__import__("openpcf.cli_pact").cli_pact.app)  # export pact|jsonld, import pact
+app.add_typer(__import__("openpcf.cli_suppliers").cli_suppliers.app)  # suppliers request
 app.add_typer(template_app, name="template")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
@@ -116,6 +119,18 @@ def calc(
     allow_violations: Annotated[
         bool, typer.Option("--allow-violations", help="Compute even if the model breaks its rule.")
     ] = False,
+    uncertainty: Annotated[
+        int | None,
+        typer.Option(
+            "--uncertainty",
+            min=2,
+            metavar="N",
+            help="Monte Carlo iterations: mean, median, 95% interval, contributions to variance.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed of the Monte Carlo draws.")
+    ] = None,
 ) -> None:
     """Compute a product model's carbon footprint per declared unit, with hotspots.
 
@@ -135,6 +150,11 @@ def calc(
         result = result.model_copy(update={"violations": tuple(violations)})
         if "certificates" in profile(profile_id).electricity.accepts:
             record_claims(sessions(), config.tenant(), project)
+        if uncertainty is not None:
+            if compare_with:
+                raise CalculationError("--uncertainty does not combine with --compare")
+            stats = _monte_carlo(project, profile_id, gwp, uncertainty, seed, result.pcf.value)
+            result = result.model_copy(update={"uncertainty": stats})
         comparison = None
         if compare_with:
             others = [p.strip() for p in compare_with.split(",") if p.strip()]
@@ -152,6 +172,19 @@ def calc(
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         _render_result(result)
+
+
+def _monte_carlo(
+    project: Project, profile_id: str, gwp: Gwp | None, n: int, seed: int | None, pcf: float
+) -> UncertaintyResult:
+    acc = accounting_for(profile_id, gwp.value if gwp else None)
+    with Progress(TextColumn("Monte Carlo"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True,
+                  disable=n < 1000 or not err.is_terminal) as bar:  # fmt: skip
+        task = bar.add_task("", total=n)
+        return monte_carlo(project, acc, n, seed, deterministic=pcf,
+                           progress=lambda done, total: bar.update(task, completed=done,
+                                                                   total=total))  # fmt: skip
 
 
 @app.command()
@@ -274,6 +307,8 @@ def _render_result(r: Result) -> None:
     out.print(f"Allocation: {r.allocation} · primary data {r.primary_data_share:.0f}%"
               + (f" · data quality {r.data_quality.rating:.2f} (1 best, 5 worst)"
                  if r.data_quality else ""))  # fmt: skip
+    if r.uncertainty is not None:
+        _render_uncertainty(r.uncertainty)
     if r.violations:
         out.print("[bold red]Violations[/] (computed with --allow-violations or of the profile)")
         _print_violations(list(r.violations), out)
@@ -282,6 +317,30 @@ def _render_result(r: Result) -> None:
         for w in r.warnings:
             who = f"{w.input}: " if w.input else ""
             out.print(f"  [yellow]{w.code}[/] {escape(who + w.message)}", soft_wrap=True)
+
+
+def _render_uncertainty(u: UncertaintyResult) -> None:
+    out.print(
+        f"Uncertainty (Monte Carlo, {u.iterations:,} iterations, seed {u.seed}): mean "
+        f"[bold]{_num(u.mean)}[/] · median {_num(u.median)} · 95% interval "
+        f"{_num(u.percentile_2_5)} … {_num(u.percentile_97_5)} {u.unit} · sd {_num(u.sd)} "
+        f"(standard error of the mean {_num(u.standard_error)})"
+    )
+    shown = [c for c in u.contributions if c.share > 0]
+    if shown:
+        t = Table(title="Contribution to variance (squared rank correlation, normalised)",
+                  title_justify="left")  # fmt: skip
+        t.add_column("input")
+        t.add_column("stage")
+        t.add_column("share", justify="right")
+        t.add_column("rank corr.", justify="right")
+        t.add_column("", min_width=22)
+        for c in shown:
+            t.add_row(escape(c.name), c.stage, f"{c.share:.1%}", f"{c.rank_correlation:+.2f}",
+                      "█" * round(20 * c.share))  # fmt: skip
+        out.print(t)
+    for s in u.sampled:
+        out.print(f"  sampled: {escape(s)}", soft_wrap=True)
 
 
 def _num(x: float) -> str:

@@ -19,6 +19,8 @@ from openpcf.api.routers import (
     factors,
     meta,
     methodology,
+    pact_v2,
+    pact_v3,
     products,
     supplier_requests,
 )
@@ -40,7 +42,8 @@ calculations, factor sets), `verifier` (reads everything of the tenant, writes n
 **Tenants** are isolated: another tenant's private data is reported as not found (404), and a
 model version (the bill of materials) is readable by its own tenant only.
 
-**Errors** are JSON `{code, message, details}`.
+**Errors** are JSON `{code, message, details}`; the PACT routes (`/3/...`, `/2/...`) answer
+the PACT specification's error responses `{code, message}` instead.
 """
 
 TAGS = [
@@ -53,6 +56,8 @@ TAGS = [
     {"name": "supplier requests", "description": "Requests for suppliers' footprints"},
     {"name": "audit", "description": "Who changed what"},
     {"name": "meta", "description": "Liveness and identity"},
+    {"name": "PACT v3", "description": "PACT Technical Specifications v3.0 data exchange"},
+    {"name": "PACT v2", "description": "PACT Technical Specifications v2.3 data exchange"},
 ]
 
 # Every router of the API; tests/test_tenancy.py checks each of their routes for isolation.
@@ -60,7 +65,7 @@ ROUTERS = tuple(
     m.router
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
-        supplier_requests, audit,
+        supplier_requests, audit, pact_v3, pact_v2,
     )
 )  # fmt: skip
 

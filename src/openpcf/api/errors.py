@@ -29,6 +29,7 @@ from openpcf.services.errors import (
     RuleViolation,
     UnresolvedReference,
 )
+from openpcf.services.pact_api import PactApiError
 
 log = logging.getLogger("openpcf.api")
 
@@ -156,14 +157,23 @@ def install(app: FastAPI) -> None:
         headers = (headers or {}) | {"Cache-Control": "no-store"}
         return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
 
+    @app.exception_handler(PactApiError)
+    async def _pact(_: Request, exc: PactApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        body = {"code": exc.code, "message": exc.message}
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {"loc": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "message": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
+        if request.url.path.startswith(("/2/", "/3/")):  # PACT: the spec's error response
+            body = {"code": "BadRequest", "message": f"{where}: {first['message']}"}
+            return JSONResponse(body, status_code=400)
         return error_response(
             422, "invalid_request", f"{where}: {first['message']}", {"errors": errors}
         )

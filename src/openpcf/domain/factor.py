@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openpcf.domain.gases import GAS_ALIASES, Origin, canonical_gas
+from openpcf.domain.uncertainty import Uncertainty
 
 Flag = Literal["VERIFY", "UNVERIFIED"]
 
@@ -42,6 +43,11 @@ class Factor(BaseModel):
     override: bool = Field(
         default=False, description="true to replace a factor of the same id from another set"
     )
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="distribution of the value for Monte Carlo: of `co2e`, or of the only gas; "
+        "a factor of several gases takes a lognormal (one multiplier for all its gases)",
+    )
 
     @field_validator("gases")
     @classmethod
@@ -63,7 +69,26 @@ class Factor(BaseModel):
             raise ValueError("give exactly one of 'co2e' (kg CO2e per unit) or 'gases'")
         if self.gases is not None and self.gwp is not None:
             raise ValueError("'gwp' states the basis of 'co2e'; per-gas values take none")
+        if self.uncertainty is not None:
+            self._check_uncertainty(self.uncertainty)
         return self
+
+    def _check_uncertainty(self, u: Uncertainty) -> None:
+        if u.pedigree:
+            raise ValueError("uncertainty: pedigree: true needs dq ratings, which a factor does "
+                             "not have; give gsd (or put the pedigree on the inputs using it)")  # fmt: skip
+        if self.co2e is None and len(self.gases or {}) > 1 and u.distribution != "lognormal":
+            raise ValueError(f"uncertainty: a {u.distribution} distribution needs one value; "
+                             "this factor has several gases: use a lognormal (gsd), which "
+                             "scales all of them")  # fmt: skip
+        u.check_value(self.value, "value")
+
+    @property
+    def value(self) -> float:
+        """The one number a distribution refers to: co2e, or the only gas (else the first)."""
+        if self.co2e is not None:
+            return float(self.co2e)
+        return float(next(iter((self.gases or {}).values()), 0.0))
 
 
 class FactorSet(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 FlowKind = Literal["product", "waste", "elementary"]
@@ -40,6 +41,11 @@ class SourceExchange:
     label: str  # for messages: "exchange 3 'steel'"
     default_provider: str | None = None  # source process id the data links to
     internal_id: int | str | None = None  # for causal allocation factors
+    #: distribution of the amount as a multiplier of it: (code, p1, p2, p3) as
+    #: `domain.uncertainty.Uncertainty.relative` gives them; None when certain
+    uncertainty: tuple[int, float, float, float] | None = None
+    #: why the source's distribution could not be used (it is then taken as certain)
+    uncertainty_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,33 @@ class SourceData:
     processes: tuple[SourceProcess, ...]
     flows: dict[str, SourceFlow]
     files: int  # data sets read
+
+
+@dataclass(frozen=True, eq=False)
+class UncertainEntries:
+    """Matrix entries with a distribution: one per exchange (not summed), as multipliers.
+
+    Entry e adds `value[e] × m` to the matrix at (`row[e]`, `col[e]`), m drawn from the
+    distribution `kind[e]` (stats_arrays code) with parameters `p1..p3[e]` (see
+    `domain.uncertainty`); the stored matrix holds `value[e]` itself there.
+    """
+
+    row: np.ndarray  # int64
+    col: np.ndarray  # int64
+    value: np.ndarray  # float64
+    kind: np.ndarray  # int64
+    p1: np.ndarray  # float64
+    p2: np.ndarray
+    p3: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.row.size)
+
+    @staticmethod
+    def empty() -> UncertainEntries:
+        i, f = np.zeros(0, np.int64), np.zeros(0, np.float64)
+        return UncertainEntries(i, i, f, i, f, f, f)
 
 
 class _Frozen(BaseModel):

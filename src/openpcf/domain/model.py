@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from openpcf.domain.factor import Factor
 from openpcf.domain.gases import GAS_ALIASES, Origin, canonical_gas
+from openpcf.domain.uncertainty import Uncertainty
 
 Stage = Literal["raw-materials", "production", "distribution", "use", "end-of-life"]
 STAGES: tuple[Stage, ...] = ("raw-materials", "production", "distribution", "use", "end-of-life")
@@ -180,6 +181,11 @@ class Input(_Strict):
         default=False, description="site- or supplier-specific data (PACT primary data)"
     )
     dq: DataQuality | None = Field(default=None, description="data-quality ratings")
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="distribution of the amount for Monte Carlo (`calc --uncertainty N`), e.g. "
+        "{distribution: lognormal, gsd: 1.2} or {distribution: lognormal, pedigree: true}",
+    )
     cn_code: str | None = Field(
         default=None,
         description="CN code of a purchased CBAM good used as a precursor, e.g. '2523 10 00' "
@@ -195,6 +201,12 @@ class Input(_Strict):
         if len(given) != 1:
             what = "none" if not given else ", ".join(given)
             raise ValueError(f"give exactly one of {', '.join(_SOURCES)} (found {what})")
+        if self.uncertainty is not None:
+            self.uncertainty.check_value(self.amount, "amount")
+            if self.uncertainty.pedigree and self.dq is None:
+                raise ValueError("uncertainty: pedigree: true derives the gsd from the input's "
+                                 "dq ratings; add dq (technological, geographical, temporal, "
+                                 "completeness, reliability) or give gsd")  # fmt: skip
         return self
 
     @property

@@ -83,6 +83,42 @@ class Provenance(_Frozen):
     files: tuple[str, ...]
 
 
+class VarianceContribution(_Frozen):
+    """How much of the footprint's variance one input line accounts for."""
+
+    name: str
+    stage: str
+    kind: str = Field(description="factor | electricity | pcf | product | process | emission")
+    line: int | None = Field(default=None, description="line of the model file, where known")
+    rank_correlation: float = Field(
+        description="Spearman rank correlation of the line's contribution with the total"
+    )
+    share: float = Field(description="share of the variance, 0-1; the shares add up to 1")
+
+
+class UncertaintyResult(_Frozen):
+    """Monte Carlo statistics of the footprint per declared unit (`calc --uncertainty N`)."""
+
+    iterations: int
+    seed: int = Field(description="the run is reproduced by the same seed, model and profile")
+    unit: str = "kg CO2e"
+    deterministic: float = Field(description="the footprint computed with the stated values")
+    mean: float
+    sd: float = Field(description="standard deviation of the sampled footprints")
+    standard_error: float = Field(description="of the mean: sd / sqrt(iterations)")
+    median: float
+    percentile_2_5: float
+    percentile_97_5: float
+    method: str = Field(description="what was sampled and how the systems were solved")
+    sensitivity: str = Field(description="how the contributions to variance were computed")
+    sampled: tuple[str, ...] = Field(
+        description="each uncertain input, factor and background database, with its distribution"
+    )
+    contributions: tuple[VarianceContribution, ...] = Field(
+        description="per input line of the product, largest share first"
+    )
+
+
 class Result(_Frozen):
     product: str
     product_id: str | None
@@ -113,3 +149,6 @@ class Result(_Frozen):
         default=(), description="rule and profile breaches, when computed with --allow-violations"
     )
     provenance: Provenance
+    uncertainty: UncertaintyResult | None = Field(
+        default=None, description="Monte Carlo statistics, when computed with --uncertainty N"
+    )

@@ -20,6 +20,7 @@ from lxml import etree
 
 from openpcf.domain.errors import ImportFailure
 from openpcf.domain.lci import Role, SourceData, SourceExchange, SourceFlow, SourceProcess
+from openpcf.domain.uncertainty import source_uncertainty
 from openpcf.io.archive import Archive
 from openpcf.io.lci_units import check_unit, conversion
 
@@ -43,6 +44,8 @@ class _Raw:
     label: str
     provider: str | None
     internal_id: str | None
+    uncertainty: tuple[int, float, float, float] | None = None  # relative to the amount
+    problem: str | None = None  # why the data's distribution is not used
 
 
 def read_ecospold2(archive: Archive, progress: Progress | None = None) -> SourceData:
@@ -70,7 +73,16 @@ def read_ecospold2(archive: Archive, progress: Progress | None = None) -> Source
                 )
             amount = r.amount * conversion(r.unit, unit, r.label, where)
             exchanges.append(
-                SourceExchange(r.flow.id, amount, r.role, r.label, r.provider, r.internal_id)
+                SourceExchange(
+                    r.flow.id,
+                    amount,
+                    r.role,
+                    r.label,
+                    r.provider,
+                    r.internal_id,
+                    r.uncertainty,
+                    r.problem,
+                )
             )
         processes.append(SourceProcess(pid, name, str(where.file), tuple(exchanges), location))
     return SourceData("ecospold2", tuple(processes), flows, len(members))
@@ -162,6 +174,7 @@ def _exchange(
         category = "/".join(
             t for t in (_text(comp, ns, "compartment"), _text(comp, ns, "subcompartment")) if t
         )
+    uncertainty, problem = _uncertainty(ex, ns, amount)
     flow = SourceFlow(
         id=flow_id,
         name=name or flow_id,
@@ -178,7 +191,58 @@ def _exchange(
         label=label,
         provider=ex.get("activityLinkId"),
         internal_id=ex.get("id") or str(k),
+        uncertainty=uncertainty,
+        problem=problem,
     )
+
+
+def _uncertainty(
+    ex: etree._Element, ns: str, amount: float
+) -> tuple[tuple[int, float, float, float] | None, str | None]:
+    """The exchange's `<uncertainty>` relative to its amount (same unit as it).
+
+    ecoSpold 2: a lognormal's `variance` is that of the underlying normal (of ln), a normal's
+    that of the value; `varianceWithPedigreeUncertainty` (basic plus pedigree) is used where
+    given, as ecoinvent's total.
+    """
+    el = ex.find(ns + "uncertainty")
+    if el is None:
+        return None, None
+    dist = next((c for c in el if isinstance(c.tag, str) and etree.QName(c).localname
+                 not in ("pedigreeMatrix", "comment")), None)  # fmt: skip
+    if dist is None:
+        return None, None
+    kind = etree.QName(dist).localname
+
+    def number(name: str) -> float | None:
+        text = dist.get(name)
+        try:
+            return float(text) if text is not None else None
+        except ValueError:
+            return None
+
+    def variance() -> float | None:
+        v = number("varianceWithPedigreeUncertainty")
+        return v if v is not None else number("variance")
+
+    if kind in ("lognormal", "normal"):
+        var = variance()
+        if var is None or not math.isfinite(var) or var < 0:
+            return None, f"{kind}: no usable variance"
+        if var == 0:
+            return None, None  # stated as certain
+        if kind == "lognormal":
+            return source_uncertainty("lognormal", amount, gsd=math.exp(math.sqrt(var)))
+        return source_uncertainty("normal", amount, sd=math.sqrt(var))
+    if kind == "uniform":
+        return source_uncertainty("uniform", amount, minimum=number("minValue"),
+                                  maximum=number("maxValue"))  # fmt: skip
+    if kind == "triangular":
+        return source_uncertainty("triangular", amount, minimum=number("minValue"),
+                                  mode=number("mostLikelyValue"), maximum=number("maxValue"))  # fmt: skip
+    if kind == "undefined":
+        return None, None
+    return None, f"distribution {kind} is not supported"
 
 
 def _role(ex: etree._Element, ns: str, elementary: bool, output: str, amount: float) -> Role:

@@ -108,6 +108,9 @@ ZH: dict[str, str] = {
     "reason": "原因", "co2e": "kg CO2e/单位", "publisher": "发布机构", "source_url": "来源网址",
     "published": "发布日期", "version": "版本", "kind": "类别", "flags": "待核实标记",
     "note": "备注", "override": "覆盖同 ID 因子", "input": "对应的电力输入名称",
+    "distribution": "不确定度分布", "gsd": "几何标准差", "pedigree": "由数据质量评分推算",
+    "basic_gsd": "基本不确定度 (几何标准差)", "sd": "标准差", "min": "最小值",
+    "mode": "最可能值", "max": "最大值",
 }  # fmt: skip
 
 SHEET_HELP: dict[str, tuple[str, str]] = {

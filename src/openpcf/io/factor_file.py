@@ -2,7 +2,8 @@
 
 CSV columns: id, name, unit, source (required); co2e with gwp, or one column per gas
 (CO2, CH4, N2O, SF6, ...) in kg per unit; optional origin, publisher, source_url, published,
-year, region, version, kind, note, override (true/false). Empty cells mean "not given".
+year, region, version, kind, note, override (true/false), uncertainty (a YAML mapping such as
+`{distribution: lognormal, gsd: 1.2}`). Empty cells mean "not given".
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import csv
 import hashlib
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from openpcf.domain.errors import FactorError, Location, MultiError, OpenpcfError
 from openpcf.domain.factor import Factor, FactorSet
@@ -120,11 +123,21 @@ def _row_to_factor(row: dict[str, str], gases: dict[str, str | None]) -> dict[st
             if cell.lower() not in {"true", "false", "yes", "no", "1", "0"}:
                 raise ValueError(f"column 'override': expected true or false, got {cell!r}")
             data[column] = cell.lower() in {"true", "yes", "1"}
+        elif column == "uncertainty":
+            data[column] = _mapping(column, cell)
         else:
             data[column] = cell
     if per_gas:
         data["gases"] = per_gas
     return data
+
+
+def _mapping(column: str, cell: str) -> Any:
+    try:
+        return yaml.safe_load(cell)
+    except yaml.YAMLError:
+        raise ValueError(f"column '{column}': expected a mapping such as "
+                         f"{{distribution: lognormal, gsd: 1.2}}, got {cell!r}") from None  # fmt: skip
 
 
 def _number(column: str, cell: str) -> float:

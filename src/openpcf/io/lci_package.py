@@ -7,6 +7,11 @@
         flows.json         one entry per biosphere row (ElementaryFlowInfo, with its gas)
         technosphere.npz   A as COO arrays row, col, data (float64) and shape
         biosphere.npz      B as COO arrays row, col, data (float64) and shape
+        technosphere_uncertainty.npz, biosphere_uncertainty.npz
+                           the entries of A and B with a distribution, one per exchange
+                           (UncertainEntries: row, col, value, kind, p1, p2, p3); packages
+                           written before openpcf kept distributions have none and load as
+                           certain
         report.json        the import report (ImportReport)
 
 A version is written whole into a temporary folder beside the others and renamed into place,
@@ -30,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from openpcf.domain.errors import ImportFailure, Location
-from openpcf.domain.lci import ElementaryFlowInfo, ImportReport, ProcessInfo
+from openpcf.domain.lci import ElementaryFlowInfo, ImportReport, ProcessInfo, UncertainEntries
 
 FORMAT = "openpcf-lci-datapackage/1"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -47,6 +52,8 @@ class StoredDatabase:
     technosphere: sp.csc_matrix
     biosphere: sp.csc_matrix
     report: ImportReport
+    technosphere_uncertainty: UncertainEntries | None = None  # None: an older package
+    biosphere_uncertainty: UncertainEntries | None = None
 
     @property
     def label(self) -> str:
@@ -96,6 +103,27 @@ def _load_matrix(path: Path) -> sp.csc_matrix:
         return sp.csc_matrix((z["data"], (z["row"], z["col"])), shape=shape)
 
 
+_UNCERTAIN_ARRAYS = ("row", "col", "value", "kind", "p1", "p2", "p3")
+
+
+def _save_entries(path: Path, entries: UncertainEntries) -> None:
+    np.savez(path, **{k: getattr(entries, k) for k in _UNCERTAIN_ARRAYS})
+
+
+def _load_entries(path: Path) -> UncertainEntries | None:
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in _UNCERTAIN_ARRAYS}
+    for k in ("value", "p1", "p2", "p3"):
+        if arrays[k].dtype != np.float64:
+            raise ImportFailure(f"'{k}' stored as {arrays[k].dtype}, expected float64",
+                                Location(path))  # fmt: skip
+    if len({a.shape for a in arrays.values()}) != 1:
+        raise ImportFailure("the uncertainty arrays differ in length", Location(path))
+    return UncertainEntries(**arrays)
+
+
 def write_version(
     root: Path,
     name: str,
@@ -105,6 +133,8 @@ def write_version(
     technosphere: sp.spmatrix,
     biosphere: sp.spmatrix,
     report: ImportReport,
+    technosphere_uncertainty: UncertainEntries | None = None,
+    biosphere_uncertainty: UncertainEntries | None = None,
 ) -> str:
     """Write a new version of `name` atomically and return its number."""
     check_name(name)
@@ -115,6 +145,11 @@ def write_version(
     try:
         _save_matrix(tmp / "technosphere.npz", technosphere)
         _save_matrix(tmp / "biosphere.npz", biosphere)
+        a_unc = technosphere_uncertainty or UncertainEntries.empty()
+        b_unc = biosphere_uncertainty or UncertainEntries.empty()
+        _save_entries(tmp / "technosphere_uncertainty.npz", a_unc)
+        _save_entries(tmp / "biosphere_uncertainty.npz", b_unc)
+        meta = meta | {"uncertainty": {"technosphere": a_unc.size, "biosphere": b_unc.size}}
         _dump(tmp / "processes.json", [p.model_dump() for p in processes])
         _dump(tmp / "flows.json", [f.model_dump() for f in flows])
         _dump(tmp / "report.json", report.model_dump())
@@ -156,6 +191,14 @@ def _descriptor(
             {"path": "biosphere.npz", "shape": list(b.shape), "dtype": "float64",
              "meaning": "B[f, j]: units of elementary flow f per unit of column j's reference "
                         "product; emissions positive, resources taken from nature negative"},
+            {"path": "technosphere_uncertainty.npz", "dtype": "float64",
+             "meaning": "entries of A with a distribution, one per exchange: row, col, value "
+                        "(its part of A[row, col]), kind (stats_arrays code: 2 lognormal, "
+                        "3 normal, 4 uniform, 5 triangular) and p1..p3, the parameters of the "
+                        "multiplier of value (lognormal: sigma of ln; normal: sd / |value|; "
+                        "uniform: low, high; triangular: low, mode, high, as ratios to value)"},
+            {"path": "biosphere_uncertainty.npz", "dtype": "float64",
+             "meaning": "entries of B with a distribution, as for A"},
             {"path": "processes.json", "meaning": "the columns of A and B"},
             {"path": "flows.json", "meaning": "the rows of B, with the gas each one is"},
             {"path": "report.json", "meaning": "the import report"},
@@ -185,7 +228,10 @@ def read_version(root: Path, name: str, version: str) -> StoredDatabase:
         report = ImportReport.model_validate_json((folder / "report.json").read_text("utf-8"))
         a = _load_matrix(folder / "technosphere.npz")
         b = _load_matrix(folder / "biosphere.npz")
+        a_unc = _load_entries(folder / "technosphere_uncertainty.npz")
+        b_unc = _load_entries(folder / "biosphere_uncertainty.npz")
     except (OSError, ValueError, KeyError) as exc:
         raise ImportFailure(f"stored database {name}@{version} cannot be read: {exc}",
                             Location(folder)) from None  # fmt: skip
-    return StoredDatabase(name, version, folder, meta, processes, flows, a, b, report)
+    return StoredDatabase(name, version, folder, meta, processes, flows, a, b, report, a_unc,
+                          b_unc)  # fmt: skip

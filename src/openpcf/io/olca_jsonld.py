@@ -21,6 +21,7 @@ import olca_schema as olca
 
 from openpcf.domain.errors import ImportFailure, UnitError
 from openpcf.domain.lci import FlowKind, Role, SourceData, SourceExchange, SourceFlow, SourceProcess
+from openpcf.domain.uncertainty import Distribution, source_uncertainty
 from openpcf.io.archive import Archive
 
 Progress = Callable[[int, int], None]
@@ -30,6 +31,12 @@ _KIND: dict[olca.FlowType | None, FlowKind] = {
     olca.FlowType.ELEMENTARY_FLOW: "elementary",
     olca.FlowType.PRODUCT_FLOW: "product",
     olca.FlowType.WASTE_FLOW: "waste",
+}
+_DISTRIBUTION: dict[olca.UncertaintyType, Distribution] = {
+    olca.UncertaintyType.LOG_NORMAL_DISTRIBUTION: "lognormal",
+    olca.UncertaintyType.NORMAL_DISTRIBUTION: "normal",
+    olca.UncertaintyType.UNIFORM_DISTRIBUTION: "uniform",
+    olca.UncertaintyType.TRIANGLE_DISTRIBUTION: "triangular",
 }
 _METHOD = {
     olca.AllocationType.PHYSICAL_ALLOCATION: "physical",
@@ -187,6 +194,7 @@ def _process(
             role = "function"  # a product output or a waste input: a coproduct
         else:
             role = "link"  # a product input, a waste output, or an avoided product
+        uncertainty, problem = _uncertainty(e)
         exchanges.append(
             SourceExchange(
                 flow_id=flow_id,
@@ -195,6 +203,8 @@ def _process(
                 label=label,
                 default_provider=e.default_provider.id if e.default_provider else None,
                 internal_id=e.internal_id,
+                uncertainty=uncertainty,
+                uncertainty_problem=problem,
             )
         )
     method = _METHOD.get(p.default_allocation_method)  # type: ignore[arg-type]
@@ -217,6 +227,20 @@ def _process(
         allocation_method=method,
         allocation=shares,
     )
+
+
+def _uncertainty(
+    e: olca.Exchange,
+) -> tuple[tuple[int, float, float, float] | None, str | None]:
+    """olca-schema's Uncertainty of the exchange, relative to its amount (same unit as it)."""
+    u = e.uncertainty
+    if u is None or u.distribution_type is None or e.amount is None:
+        return None, None
+    distribution = _DISTRIBUTION.get(u.distribution_type)
+    if distribution is None:
+        return None, f"distribution {u.distribution_type.value} is not supported"
+    return source_uncertainty(distribution, float(e.amount), gsd=u.geom_sd, sd=u.sd,
+                              minimum=u.minimum, mode=u.mode, maximum=u.maximum)  # fmt: skip
 
 
 def _reference_amount(

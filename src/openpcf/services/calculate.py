@@ -60,7 +60,7 @@ def calculate_under(project: Project, acc: Accounting) -> Result:
     flows = sorted({f for c in inv.columns for ln in c.lines for f in ln.flows})
     per_unit = _solve(project, inv, flows)
     gwp = np.array([gwp_table().gwp(f, acc.gwp) for f in flows])
-    counted = np.array([_counts(f, acc) for f in flows])
+    counted = np.array([counts_in_total(f, acc) for f in flows])
     weight = gwp * counted
 
     target = project.models[0]
@@ -175,7 +175,8 @@ def _line_vector(ln: Line, scale: float, per_unit: np.ndarray, flows: list[Flow]
     return scale * np.array([ln.flows.get(f, 0.0) for f in flows])
 
 
-def _counts(f: Flow, acc: Accounting) -> bool:
+def counts_in_total(f: Flow, acc: Accounting) -> bool:
+    """Whether the profile counts flow `f` in the footprint's total."""
     if f.gas != CO2E and not acc.counts(f.gas):
         return False
     if f.gas == "CO2" and f.origin == "biogenic" and not acc.biogenic_in_total:

@@ -97,7 +97,8 @@ def import_database(
     if progress is not None:
         progress("writing", 0, 1)
     version = _write_version(root, name, meta, linked.processes, linked.flows,
-                             linked.technosphere, linked.biosphere, linked.report)  # fmt: skip
+                             linked.technosphere, linked.biosphere, linked.report,
+                             linked.technosphere_uncertainty, linked.biosphere_uncertainty)  # fmt: skip
     if progress is not None:
         progress("writing", 1, 1)
     return Imported(name, version, linked.report, reused=False)
@@ -119,6 +120,8 @@ def _same_as_latest(root: Path, name: str, digest: str, ghg_digest: str) -> Impo
         return None
     if (meta.get("source", {}).get("sha256"), meta.get("ghg_flow_map_sha256"),
             meta.get("openpcf")) != (digest, ghg_digest, __version__):  # fmt: skip
+        return None
+    if "uncertainty" not in meta:  # stored before distributions were kept: import again
         return None
     report = ImportReport.model_validate_json((folder / "report.json").read_text("utf-8"))
     return Imported(name, existing[-1], report, reused=True)

@@ -46,6 +46,10 @@ class Line:
     primary: bool = False
     dq: DataQuality | None = None
     database: str | None = None  # name@version of the background database it draws on
+    # for Monte Carlo (services/uncertainty.py):
+    input: Input | None = None  # the model input it comes from (its amount's uncertainty)
+    parts: tuple[tuple[Factor, dict[Flow, float]], ...] = ()  # flows by the factor giving them
+    background: tuple[str, int, float] | None = None  # (database, column, amount in its unit)
 
 
 @dataclass
@@ -104,7 +108,7 @@ def _column(
         label = f"{prefix}{inp.name}"
         ln = Line(
             inp.name, inp.stage, inp.source_kind, "", where.line, primary=inp.primary,
-            dq=inp.dq,
+            dq=inp.dq, input=inp,
         )  # fmt: skip
         if inp.product is not None:
             sub = project.links[(index, k)]
@@ -130,6 +134,7 @@ def _column(
                 inp.factor, lm.where("inputs", k, "factor"), f"input '{inp.name}': "
             )
             ln.flows = _scaled(factor, inp, where, used, label, acc, notes)
+            ln.parts = ((factor, ln.flows),)
             ln.source = factor.id
             ln.flags = factor.flags
         lines.append(ln)
@@ -187,6 +192,7 @@ def _process_line(ln: Line, inp: Input, lm: LoadedModel, k: int) -> None:
     ln.flows = {f: qty * kg for f, kg in bg.flows.items()}
     ln.source = f"{bg.database}/{ref.key} ({ref.name})"
     ln.database = bg.database
+    ln.background = (bg.database, ref.index, qty)
 
 
 def _electricity_line(
@@ -228,14 +234,16 @@ def _electricity_line(
     green = _green_parts(spec, inp, catalogue, lm, k, year, label, acc, notes)
     covered = sum(share for share, _ in green)
     flows: dict[Flow, float] = {}
+    parts = []
     for share, factor in [(1.0 - covered, grid.factor), *green]:
         if share <= 0:
             continue
-        for f, kg in _scaled(
-            factor, inp, where, used, label, acc, notes, inp.amount * share
-        ).items():
+        part = _scaled(factor, inp, where, used, label, acc, notes, inp.amount * share)
+        parts.append((factor, part))
+        for f, kg in part.items():
             flows[f] = flows.get(f, 0.0) + kg
     ln.flows = flows
+    ln.parts = tuple(parts)
     ln.source = " + ".join([grid.factor.id] + [f"{f.id} ({s:.1%})" for s, f in green])
     ln.flags = tuple(sorted({fl for _, f in green for fl in f.flags} | set(grid.factor.flags)))
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +47,7 @@ from openpcf.domain.lci import (
     SourceData,
     SourceExchange,
     SourceProcess,
+    UncertainEntries,
 )
 from openpcf.io.ghg_flow_map import GhgFlowMap, looks_like_ghg
 from openpcf.io.lci_units import conversion, is_mass
@@ -62,6 +63,9 @@ class LinkedDatabase:
     technosphere: sp.csc_matrix  # A, columns × columns
     biosphere: sp.csc_matrix  # B, elementary flows × columns
     report: ImportReport
+    # exchanges with a distribution, one entry per contribution to A or B
+    technosphere_uncertainty: UncertainEntries = field(default_factory=UncertainEntries.empty)
+    biosphere_uncertainty: UncertainEntries = field(default_factory=UncertainEntries.empty)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,33 @@ class _Column:
     function: SourceExchange  # its reference: the process's, or one of its coproducts
     share: Callable[[SourceExchange], float]  # allocation factor of an exchange in this column
     allocation: str
+
+
+class _Uncertain:
+    """Entries with a distribution, collected as A or B is built."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.values: list[float] = []
+        self.params: list[tuple[int, float, float, float]] = []
+
+    def add(self, e: SourceExchange, row: int, col: int, value: float) -> None:
+        if e.uncertainty is not None and value != 0:
+            self.rows.append(row)
+            self.cols.append(col)
+            self.values.append(value)
+            self.params.append(e.uncertainty)
+
+    def entries(self) -> UncertainEntries:
+        if not self.rows:
+            return UncertainEntries.empty()
+        p = np.asarray(self.params, dtype=np.float64).reshape(-1, 4)
+        return UncertainEntries(
+            np.asarray(self.rows, np.int64), np.asarray(self.cols, np.int64),
+            np.asarray(self.values, np.float64), p[:, 0].astype(np.int64),
+            p[:, 1].copy(), p[:, 2].copy(), p[:, 3].copy(),
+        )  # fmt: skip
 
 
 class _Tally:
@@ -120,11 +151,15 @@ def link_database(
     b_rows: list[int] = []
     b_cols: list[int] = []
     b_vals: list[float] = []
+    a_unc, b_unc = _Uncertain(), _Uncertain()
+    unusable: list[str] = []
     total = 0
     for i, (p, mine) in enumerate(zip(source.processes, columns_of, strict=True)):
         functions = {id(columns[j].function) for j in mine}
         for e in p.exchanges:
             total += 1
+            if e.uncertainty_problem and e.role in ("link", "elementary"):
+                unusable.append(f"{e.label}: {e.uncertainty_problem}")
             if e.role == "reference":
                 tally.counts[REFERENCE if e.amount > 0 else REFERENCE_TREATMENT] += 1
             elif e.role == "function":
@@ -143,6 +178,7 @@ def link_database(
                         a_rows.append(k)
                         a_cols.append(j)
                         a_vals.append(-sigma[k] * e.amount * share * scale[j])
+                        a_unc.add(e, k, j, a_vals[-1])
             else:
                 row = _elementary_row(e.flow_id, flows, flow_status, source, ghg)
                 category, detail = flow_status[e.flow_id]
@@ -156,12 +192,22 @@ def link_database(
                         b_rows.append(row)
                         b_cols.append(j)
                         b_vals.append(e.amount * share * scale[j])
+                        b_unc.add(e, row, j, b_vals[-1])
         if progress is not None:
             progress(i + 1, len(source.processes))
 
     n = len(columns)
     a = _sparse(a_rows, a_cols, a_vals, (n, n))
     b = _sparse(b_rows, b_cols, b_vals, (len(flows), n))
+    a_entries, b_entries = a_unc.entries(), b_unc.entries()
+    if a_entries.size or b_entries.size or unusable:
+        tally.notes.append(f"uncertainty distributions kept on {a_entries.size} technosphere and "
+                           f"{b_entries.size} biosphere entries")  # fmt: skip
+    if unusable:
+        shown = "; ".join(unusable[:_EXAMPLES])
+        more = f"; and {len(unusable) - _EXAMPLES} more" if len(unusable) > _EXAMPLES else ""
+        tally.notes.append(f"{len(unusable)} exchanges have a distribution that cannot be used "
+                           f"and are taken as certain: {shown}{more}")  # fmt: skip
     counts = {c: tally.counts[c] for c in CATEGORIES if tally.counts[c]}
     if sum(counts.values()) != total:  # every exchange in exactly one category
         raise AssertionError(f"import report counts {sum(counts.values())} of {total} exchanges")
@@ -180,7 +226,7 @@ def link_database(
         unallocated=tally.entries("unallocated"),
         notes=tuple(dict.fromkeys(tally.notes)),
     )
-    return LinkedDatabase(tuple(infos), tuple(flows.values()), a, b, report)
+    return LinkedDatabase(tuple(infos), tuple(flows.values()), a, b, report, a_entries, b_entries)
 
 
 def _sparse(rows: list[int], cols: list[int], vals: list[float], shape: tuple[int, int]):

@@ -62,14 +62,18 @@ def set_status(
     request_id: str,
     status: SupplierRequestStatus,
     message: str | None = None,
+    result: str | None = None,
 ) -> SupplierRequestInfo:
-    """Move a request on (sent, fulfilled, rejected, failed), e.g. from the PACT client."""
+    """Move a request on (sent, fulfilled, rejected, failed), e.g. from the PACT client, with
+    what the supplier answered (`result`, JSON text)."""
     with session.begin():
         writer(session, who)
         row = _own(session, who, request_id)
         row.status = status.value
         if message is not None:
             row.message = message
+        if result is not None:
+            row.result = result
         row.updated_at = now()
         session.flush()
         return _info(row, who.tenant or "")

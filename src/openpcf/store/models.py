@@ -223,6 +223,7 @@ class SupplierRequest(Base):
     """A request to a supplier's host for a product footprint (filled in by the PACT exchange)."""
 
     __tablename__ = "supplier_requests"
+    __audit_omit__ = frozenset({"result"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -232,6 +233,7 @@ class SupplierRequest(Base):
     product_id: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: the footprints with provenance
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

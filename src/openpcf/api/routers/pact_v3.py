@@ -1,0 +1,212 @@
+"""PACT Technical Specifications v3.0 host system: ListFootprints, GetFootprint, Events, and
+the OpenID Provider Configuration Document naming the token endpoint (POST /auth/token).
+
+Errors are the spec's error responses `{code, message}`: 400 BadRequest (missing or invalid
+token, bad parameters or events), 401 TokenExpired, 403 AccessDenied, 404 NoSuchFootprint,
+400 NotImplemented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from openpcf.api.deps import SessionDep, bearer
+from openpcf.api.errors import ErrorOut
+from openpcf.domain.platform import Principal
+from openpcf.io.pact_schema import PactVersion
+from openpcf.services import pact_api
+from openpcf.services.accounts import principal_for_token
+from openpcf.services.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+)
+from openpcf.services.pact_api import Filters, PactApiError, bad_request
+
+router = APIRouter(tags=["PACT v3"])
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+EVENT_MEDIA_TYPE = "application/cloudevents+json"
+
+
+def error_doc(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                },
+            }
+        },
+    }
+
+
+def ok_doc(description: str, schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+_PF = {"type": "object", "description": "a PACT ProductFootprint (see the PACT specification)"}
+LIST_OK = ok_doc(
+    'the footprints; `Link: <...>; rel="next"` when more remain',
+    {"type": "object", "required": ["data"],
+     "properties": {"data": {"type": "array", "items": _PF}}},
+)  # fmt: skip
+GET_OK = ok_doc(
+    "the footprint", {"type": "object", "required": ["data"], "properties": {"data": _PF}}
+)
+EVENT_OK = ok_doc(
+    "accepted; the body is empty", {"description": "no content (content-length 0)", "maxLength": 0}
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error_doc("BadRequest (also: missing or invalid access token) or NotImplemented"),
+    401: error_doc("TokenExpired"),
+    403: error_doc("AccessDenied"),
+}
+
+
+def pact_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller of a PACT action: an access token (or personal token) is required."""
+    if credentials is None:
+        raise bad_request("send 'Authorization: Bearer <access token>' (POST /auth/token)")
+    with request.app.state.sessions(read_only=True) as db:
+        try:
+            return principal_for_token(db, credentials.credentials)
+        except AuthenticationFailed as exc:
+            if "expired" in exc.message:
+                raise PactApiError(401, "TokenExpired", exc.message) from None
+            raise bad_request(exc.message) from None
+
+
+PactPrincipal = Annotated[Principal, Depends(pact_principal)]
+
+
+@contextmanager
+def pact_errors() -> Iterator[None]:
+    """The platform's errors as PACT error responses."""
+    try:
+        yield
+    except PermissionDenied as exc:
+        raise PactApiError(403, "AccessDenied", exc.message) from None
+    except AuthenticationFailed as exc:
+        raise bad_request(exc.message) from None
+    except NotFound as exc:
+        raise PactApiError(404, "NoSuchFootprint", exc.message) from None
+    except InvalidRequest as exc:
+        raise bad_request(exc.message) from None
+
+
+def page(
+    request: Request, docs: list[dict[str, Any]], limit: int | None, offset: int
+) -> JSONResponse:
+    """One page of footprints, with `Link: <...>; rel="next"` when more remain."""
+    size = min(limit or DEFAULT_PAGE, MAX_PAGE)
+    headers = {}
+    if offset + size < len(docs):
+        following = request.url.include_query_params(offset=offset + size, limit=size)
+        headers["Link"] = f'<{following}>; rel="next"'
+    return JSONResponse({"data": docs[offset : offset + size]}, headers=headers)
+
+
+def accept_event(db: SessionDep, who: Principal, version: PactVersion, event: Any) -> Response:
+    with pact_errors():
+        pact_api.handle_event(db, who, version, event)
+    return Response(status_code=200)
+
+
+@router.get(
+    "/.well-known/openid-configuration",
+    tags=["auth"],
+    summary="OpenID Provider Configuration Document (issuer, token_endpoint)",
+    responses={500: {"model": ErrorOut, "description": "An unexpected error (logged)"}},
+)
+def openid_configuration(request: Request) -> dict[str, Any]:
+    return pact_api.openid_configuration(str(request.base_url))
+
+
+@router.get(
+    "/3/footprints",
+    summary="Action ListFootprints (PACT v3)",
+    response_class=JSONResponse,
+    responses=LIST_OK | ERRORS,
+)
+def list_footprints(
+    request: Request,
+    db: SessionDep,
+    who: PactPrincipal,
+    limit: Annotated[int | None, Query(ge=1, description="most footprints to return")] = None,
+    offset: Annotated[int, Query(ge=0, description="from the Link header")] = 0,
+    product_id: Annotated[list[str] | None, Query(alias="productId")] = None,
+    company_id: Annotated[list[str] | None, Query(alias="companyId")] = None,
+    geography: Annotated[list[str] | None, Query()] = None,
+    classification: Annotated[list[str] | None, Query()] = None,
+    valid_on: Annotated[datetime | None, Query(alias="validOn")] = None,
+    valid_after: Annotated[datetime | None, Query(alias="validAfter")] = None,
+    valid_before: Annotated[datetime | None, Query(alias="validBefore")] = None,
+    status: Annotated[str | None, Query(pattern="(?i)^(active|deprecated)$")] = None,
+) -> JSONResponse:
+    """The caller's tenant's footprints and every public product's, as PACT v3
+    ProductFootprints (id: the calculation's UUID; a product's newest calculation under a profile is
+    Active, older ones Deprecated). Criteria: OR within one, AND between them."""
+    filters = Filters(
+        product_id=product_id or (),
+        company_id=company_id or (),
+        geography=geography or (),
+        classification=classification or (),
+        valid_on=_aware(valid_on),
+        valid_after=_aware(valid_after),
+        valid_before=_aware(valid_before),
+        status=status,
+    )
+    with pact_errors():
+        docs = pact_api.list_footprints(db, who, "3", filters)
+    return page(request, docs, limit, offset)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/3/footprints/{id}",
+    summary="Action GetFootprint (PACT v3)",
+    response_class=JSONResponse,
+    responses=GET_OK | ERRORS | {404: error_doc("NoSuchFootprint")},
+)
+def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
+    with pact_errors():
+        return JSONResponse({"data": pact_api.get_footprint(db, who, "3", id)})
+
+
+@router.post(
+    "/3/events",
+    summary="Action Events (PACT v3)",
+    response_class=Response,
+    responses=EVENT_OK | ERRORS,
+)
+def post_event(
+    db: SessionDep,
+    who: PactPrincipal,
+    event: Annotated[Any, Body(media_type=EVENT_MEDIA_TYPE)] = None,
+) -> Response:
+    """CloudEvents (structured mode): RequestCreatedEvent is recorded as a supplier request of
+    the caller's tenant; PublishedEvent, RequestFulfilledEvent, RequestRejectedEvent are
+    validated and accepted."""
+    return accept_event(db, who, "3", event)

@@ -1,0 +1,539 @@
+"""Monte Carlo for LCA systems: sampling, batched solves and statistics. Arrays in, arrays out.
+
+Every uncertain number is a *multiplier* of its deterministic value, drawn from a distribution
+coded as in stats_arrays (`domain.uncertainty`: 2 lognormal with σ of ln; 3 normal with a
+relative sd; 4 uniform and 5 triangular with bounds as ratios). Sampling is vectorised: all
+iterations of a parameter set at once from a numpy `Generator`, reproducible from its seed.
+
+Solves, always of the transposed system (I - A_k)^T x_k = b_k (one solve per iteration gives
+the footprint of every process: x_k[j] is process j's score per unit):
+
+- small systems (a product model and its sub-assemblies): one stacked dense `np.linalg.solve`
+  for all iterations, or, when only b varies, one multi-right-hand-side solve with the cached
+  factorisation;
+- large systems (a background database with uncertain exchanges): the mean system's
+  factorisation is not redone per iteration; it preconditions a Krylov method (GMRES, right
+  preconditioned) on each iteration's matrix. Iterations are solved in batches: the batch's
+  matrices act as one block-diagonal sparse matrix, the mean LU solves all the batch's
+  right-hand sides in one call, and the GMRES recurrences run vectorised over the batch.
+  An iteration that does not converge is retried alone with scipy's `gmres` (same
+  preconditioner as a `LinearOperator`), then by a direct factorisation; both are counted.
+
+Batches of a background run draw from seeds derived from (seed, batch number), so a result
+depends only on the seed, the inputs and the batch size (a function of the system's size).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, gmres
+
+from openpcf.domain.lci import UncertainEntries
+from openpcf.domain.uncertainty import LOGNORMAL, NO_UNCERTAINTY, NORMAL, TRIANGULAR, UNIFORM
+from openpcf.engine.solve import Factorisation, SingularSystem, factorise
+
+#: Called with (iterations done, iterations in all).
+Progress = Callable[[int, int], None]
+
+# Up to this many processes, the stacked dense solve beats anything sparse.
+DENSE_LIMIT = 64
+# GMRES: relative residual to reach (normwise over all processes; 1e-10 left single small
+# scores off by up to 2e-9 relative in benchmarks/uncertainty.py, 1e-11 by 1e-11),
+# Krylov vectors kept before a restart, restarts before an iteration is retried alone.
+RTOL = 1e-11
+RESTART = 20
+MAX_RESTARTS = 4
+# Memory for a batch's Krylov basis, which sets the batch size for a system of n processes.
+_BASIS_BYTES = 64 * 2**20
+_MAX_BATCH = 256
+
+
+def sample_multipliers(
+    kind: np.ndarray,
+    p1: np.ndarray,
+    p2: np.ndarray,
+    p3: np.ndarray,
+    iterations: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(iterations × parameters) multipliers, all iterations at once, one kind after another."""
+    kind = np.asarray(kind)
+    known = (NO_UNCERTAINTY, LOGNORMAL, NORMAL, UNIFORM, TRIANGULAR)
+    unknown = np.setdiff1d(kind, known)
+    if unknown.size:
+        raise ValueError(f"unknown distribution code(s) {unknown.tolist()}")
+    out = np.empty((iterations, kind.size))
+    out[:, kind == NO_UNCERTAINTY] = 1.0
+    for code in (LOGNORMAL, NORMAL, UNIFORM, TRIANGULAR):
+        every = bool(kind.size) and bool(np.all(kind == code))
+        idx = slice(None) if every else np.flatnonzero(kind == code)
+        m = kind.size if every else len(idx)  # type: ignore[arg-type]
+        if not m:
+            continue
+        shape = (iterations, m)
+        if code in (LOGNORMAL, NORMAL):
+            z = rng.standard_normal(shape)
+            z *= p1[idx]
+            if code == LOGNORMAL:
+                np.exp(z, out=z)
+            else:
+                z += 1.0
+        elif code == UNIFORM:
+            z = rng.uniform(p1[idx], p2[idx], shape)
+        else:
+            z = rng.triangular(p1[idx], p2[idx], p3[idx], shape)
+        out[:, idx] = z
+    return out
+
+
+# ---- small systems ---------------------------------------------------------------------------
+
+
+def stacked_transposed_solves(
+    size: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, rhs: np.ndarray
+) -> np.ndarray:
+    """x_k with (I - A_k)^T x_k = rhs_k for every k at once; A_k[rows, cols] = values[k]
+    (duplicates add up). values: (N × entries), rhs: (N × size). Dense: for small systems."""
+    n_iter = rhs.shape[0]
+    mt = np.zeros((n_iter, size, size))
+    mt[:, np.arange(size), np.arange(size)] = 1.0
+    if len(rows):
+        np.add.at(mt, (slice(None), cols, rows), -values)  # (I - A)^T[c, r] = -A[r, c]
+    try:
+        x = np.linalg.solve(mt, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError as exc:
+        raise SingularSystem(f"a sampled system is singular: {exc}") from None
+    if not np.all(np.isfinite(x)):
+        raise SingularSystem("a sampled system has no finite solution")
+    return x
+
+
+def transposed_solves(
+    size: int,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    values: np.ndarray,
+    multipliers: np.ndarray | None,
+    rhs: np.ndarray,
+) -> np.ndarray:
+    """Solutions (N × size) of (I - A_k)^T x_k = rhs_k, A_k[rows, cols] = values × multipliers[k].
+
+    Only b varies (multipliers None): one factorisation, one multi-right-hand-side solve.
+    Otherwise a stacked dense solve up to `DENSE_LIMIT` processes, else Krylov with the
+    factorisation of the deterministic A as preconditioner.
+    """
+    a = sp.csc_matrix((values, (rows, cols)), shape=(size, size))
+    if multipliers is None:
+        fact = factorise(a)
+        return np.ascontiguousarray(fact.solve(rhs.T, transposed=True).T)
+    sampled = values[None, :] * multipliers
+    if size <= DENSE_LIMIT:  # in chunks of about 32 MB of stacked matrices
+        step = max(1, 2**22 // (size * size))
+        return np.concatenate([
+            stacked_transposed_solves(size, rows, cols, sampled[i : i + step], rhs[i : i + step])
+            for i in range(0, rhs.shape[0], step)
+        ])  # fmt: skip
+    fact = factorise(a)
+    empty = sp.csc_matrix((size, size))
+    out = np.empty_like(rhs)
+    step = batch_size(size)
+    for start in range(0, rhs.shape[0], step):
+        part = slice(start, start + step)
+        out[part] = krylov_transposed_solves(fact, empty, rows, cols, sampled[part], rhs[part]).x
+    return out
+
+
+# ---- large systems: Krylov with the mean factorisation ---------------------------------------
+
+
+def batch_size(size: int) -> int:
+    """Iterations solved together for a system of `size` processes (fixed by the size alone)."""
+    return int(max(1, min(_MAX_BATCH, _BASIS_BYTES // (8 * size * (RESTART + 1)))))
+
+
+class _BlockPattern:
+    """The sparsity of blockdiag((A_1 - base)^T, ..., (A_k - base)^T) for up to `batch` blocks.
+
+    A batch's uncertain entries act as one block-diagonal sparse matrix, so one sparse product
+    serves the whole batch; entries must come sorted by column (the rows of A^T). The first k
+    blocks of the pattern serve a batch of k.
+    """
+
+    def __init__(self, size: int, rows: np.ndarray, cols: np.ndarray, batch: int) -> None:
+        if np.any(np.diff(cols) < 0):
+            raise ValueError("entries must be sorted by column")
+        e = rows.size
+        counts = np.bincount(cols, minlength=size)
+        starts = np.r_[0, np.cumsum(counts)][:-1]
+        self.size, self.entries = size, e
+        self.indptr = np.r_[(starts[None, :] + e * np.arange(batch)[:, None]).ravel(), batch * e]
+        self.indices = (rows[None, :] + size * np.arange(batch)[:, None]).ravel()
+
+    def operator(
+        self, values: np.ndarray, base_t: sp.csr_matrix | None
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """x_k -> (I - A_k)^T x_k for the rows x_k of x, A_k = base + entries with values[k]."""
+        k, n, e = values.shape[0], self.size, self.entries
+        blocks = sp.csr_matrix(
+            (np.ascontiguousarray(values).reshape(-1), self.indices[: k * e],
+             self.indptr[: k * n + 1]), shape=(k * n, k * n), copy=False,
+        )  # fmt: skip
+
+        def apply(x: np.ndarray) -> np.ndarray:
+            y = x - (blocks @ x.reshape(-1)).reshape(x.shape)
+            if base_t is not None:
+                y -= (base_t @ x.T).T
+            return y
+
+        return apply
+
+
+@dataclass(frozen=True)
+class KrylovSolution:
+    x: np.ndarray  # (batch × size)
+    steps: int  # GMRES steps of the batch (each: one preconditioner solve, one product)
+    retried: int  # iterations solved alone by scipy's gmres
+    direct: int  # iterations that needed their own factorisation
+
+
+def krylov_transposed_solves(
+    fact: Factorisation,
+    base: sp.spmatrix,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    values: np.ndarray,
+    rhs: np.ndarray,
+    rtol: float = RTOL,
+) -> KrylovSolution:
+    """(I - A_k)^T x_k = rhs_k for a batch, A_k = base + the entries (rows, cols, values[k]).
+
+    GMRES(`RESTART`) preconditioned on the right by the mean system's factorisation `fact`,
+    vectorised over the batch and started from the mean system's solution; converged when
+    |rhs_k - (I - A_k)^T x_k| <= rtol |rhs_k|.
+    """
+    size = fact.size
+    base_t = sp.csr_matrix(base.T) if base.nnz else None
+    order = np.argsort(cols, kind="stable")
+    if np.any(order != np.arange(order.size)):
+        rows, cols, values = rows[order], cols[order], values[:, order]
+    pattern = _BlockPattern(size, rows, cols, rhs.shape[0])
+
+    def prec(r: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(fact.solve(r.T, transposed=True).T)
+
+    x = prec(rhs)
+    todo = np.arange(rhs.shape[0])
+    steps = 0
+    target = rtol * np.linalg.norm(rhs, axis=1)
+    op = pattern.operator(values, base_t)
+    for cycle in range(MAX_RESTARTS + 2):
+        r = rhs[todo] - op(x[todo])
+        left = np.linalg.norm(r, axis=1) > target[todo]
+        if not left.all():
+            todo, r = todo[left], r[left]
+            if todo.size:
+                op = pattern.operator(values[todo], base_t)
+        if not todo.size or cycle == MAX_RESTARTS + 1:
+            break
+        dx, k = _gmres_cycle(op, prec, r, target[todo])
+        x[todo] += dx
+        steps += k
+    retried = direct = 0
+    for i in todo:  # did not converge in the batch: alone, then directly
+        a_i = base + sp.csc_matrix((values[i], (rows, cols)), shape=(size, size))
+        m_t = sp.csr_matrix((sp.identity(size) - a_i).T)
+        xi, ok = _scipy_gmres(m_t, rhs[i], x[i], fact, rtol)
+        retried += 1
+        if not ok:
+            xi = direct_transposed_solves(base, rows, cols, values[i : i + 1], rhs[i : i + 1])[0]
+            direct += 1
+        x[i] = xi
+    if not np.all(np.isfinite(x)):
+        raise SingularSystem("a sampled system has no finite solution")
+    return KrylovSolution(x, steps, retried, direct)
+
+
+def _gmres_cycle(
+    op: Callable[[np.ndarray], np.ndarray],
+    prec: Callable[[np.ndarray], np.ndarray],
+    r: np.ndarray,
+    target: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """One GMRES cycle from residuals r (batch × n): the correction, and the steps taken; it
+    stops when every row's residual estimate is within its `target`.
+
+    Right preconditioning (the minimised residual is the true one); Arnoldi by classical
+    Gram-Schmidt applied twice, Givens rotations, all vectorised over the batch's rows.
+    """
+    k_batch = r.shape[0]
+    beta = np.linalg.norm(r, axis=1)
+    safe = np.where(beta > 0, beta, 1.0)
+    v = np.empty((RESTART + 1, *r.shape))
+    v[0] = r / safe[:, None]
+    h = np.zeros((RESTART + 1, RESTART, k_batch))
+    cs = np.zeros((RESTART, k_batch))
+    sn = np.zeros((RESTART, k_batch))
+    g = np.zeros((RESTART + 1, k_batch))
+    g[0] = beta
+    j = 0
+    for j in range(RESTART):
+        w = op(prec(v[j]))
+        hj = np.zeros((j + 1, k_batch))
+        for _ in range(2):  # CGS2: re-orthogonalise once
+            c = np.einsum("ikn,kn->ik", v[: j + 1], w)
+            w -= np.einsum("ik,ikn->kn", c, v[: j + 1])
+            hj += c
+        h[: j + 1, j] = hj
+        h[j + 1, j] = np.linalg.norm(w, axis=1)
+        v[j + 1] = w / np.where(h[j + 1, j] > 0, h[j + 1, j], 1.0)[:, None]
+        for i in range(j):  # earlier rotations on the new column
+            t = cs[i] * h[i, j] + sn[i] * h[i + 1, j]
+            h[i + 1, j] = -sn[i] * h[i, j] + cs[i] * h[i + 1, j]
+            h[i, j] = t
+        d = np.hypot(h[j, j], h[j + 1, j])
+        ok = d > 0
+        cs[j] = np.where(ok, h[j, j] / np.where(ok, d, 1.0), 1.0)
+        sn[j] = np.where(ok, h[j + 1, j] / np.where(ok, d, 1.0), 0.0)
+        h[j, j] = d
+        h[j + 1, j] = 0.0
+        g[j + 1] = -sn[j] * g[j]
+        g[j] = cs[j] * g[j]
+        if np.all(np.abs(g[j + 1]) <= target):
+            break
+    steps = j + 1
+    y = np.zeros((steps, k_batch))
+    for i in range(steps - 1, -1, -1):
+        acc = g[i] - np.einsum("jk,jk->k", h[i, i + 1 : steps], y[i + 1 : steps])
+        diag = h[i, i]
+        y[i] = np.where(diag != 0, acc / np.where(diag != 0, diag, 1.0), 0.0)
+    return prec(np.einsum("jk,jkn->kn", y, v[:steps])), steps
+
+
+_RTOL = "rtol" if "rtol" in inspect.signature(gmres).parameters else "tol"
+
+
+def _scipy_gmres(
+    m_t: sp.csr_matrix, b: np.ndarray, x0: np.ndarray, fact: Factorisation, rtol: float
+) -> tuple[np.ndarray, bool]:
+    n = fact.size
+    precond = LinearOperator((n, n), matvec=lambda r: fact.solve(r, transposed=True))
+    x, info = gmres(m_t, b, x0=x0, M=precond, restart=50, maxiter=20, atol=0.0,
+                    **{_RTOL: rtol})  # fmt: skip
+    ok = info == 0 and np.linalg.norm(b - m_t @ x) <= rtol * np.linalg.norm(b) * 10
+    return x, bool(ok and np.all(np.isfinite(x)))
+
+
+def direct_transposed_solves(
+    base: sp.spmatrix, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, rhs: np.ndarray
+) -> np.ndarray:
+    """The same solves by a fresh factorisation of each iteration's matrix (`solve.factorise`,
+    block triangular): the reference the Krylov path is checked against, and its last resort."""
+    size = base.shape[0]
+    out = np.empty_like(rhs, dtype=np.float64)
+    for k in range(rhs.shape[0]):
+        a_k = base + sp.csc_matrix((values[k], (rows, cols)), shape=(size, size))
+        out[k] = factorise(a_k).solve(rhs[k], transposed=True)
+    return out
+
+
+@dataclass(frozen=True)
+class BackgroundRun:
+    scores: np.ndarray  # (iterations × wanted processes)
+    batches: int
+    batch: int  # iterations per batch
+    steps: int  # GMRES steps summed over batches
+    retried: int
+    direct: int
+    solved: int  # processes in the solved system: the wanted ones' upstream
+    processes: int  # in the database
+
+
+def upstream_of(technosphere: sp.spmatrix, wanted: np.ndarray) -> np.ndarray:
+    """The processes the `wanted` ones draw on, directly or not, themselves included (sorted).
+
+    A process's score depends on these alone: every supplier of one of them is one of them,
+    so (I - A) restricted to them is closed, and its solution is the full system's there.
+    """
+    graph = sp.csr_matrix(sp.csc_matrix(technosphere).T)  # row j: what column j consumes
+    graph.data = np.ones_like(graph.data)
+    seen = np.zeros(graph.shape[0], dtype=bool)
+    frontier = np.unique(np.asarray(wanted, dtype=np.int64))
+    seen[frontier] = True
+    while frontier.size:
+        reached = graph[frontier].indices
+        frontier = np.unique(reached[~seen[reached]])
+        seen[frontier] = True
+    return np.flatnonzero(seen)
+
+
+def background_scores(
+    fact: Factorisation,
+    technosphere: sp.spmatrix,
+    a_uncertain: UncertainEntries,
+    biosphere: sp.spmatrix,
+    b_uncertain: UncertainEntries,
+    weights: np.ndarray,
+    wanted: np.ndarray,
+    iterations: int,
+    seed: np.random.SeedSequence,
+    solver: str = "krylov",
+    rtol: float = RTOL,
+    progress: Progress | None = None,
+) -> BackgroundRun:
+    """Monte Carlo scores of the `wanted` processes of a database: per unit of each, the
+    weighted sum (`weights` per elementary flow, e.g. kg CO2e per kg) of its cradle-to-gate
+    inventory, with the uncertain entries of A and B sampled in every iteration.
+
+    `technosphere` and `biosphere` are the deterministic matrices (A, B); the entries hold each
+    uncertain exchange's part of them. `fact` is the factorisation of I - A. Only the wanted
+    processes' upstream (`upstream_of`) is sampled and solved; when it is not the whole system,
+    its own deterministic matrix is factorised once (`solve.factorise`, cached) and serves as the
+    preconditioner instead of `fact`. Batch b draws from SeedSequence(seed.entropy,
+    spawn_key=(*seed.spawn_key, b)). solver: "krylov" (GMRES preconditioned by the mean
+    factorisation) or "direct" (a factorisation per iteration, for checks).
+    """
+    up = upstream_of(technosphere, wanted)
+    full = technosphere.shape[0]
+    if up.size < full:  # renumber the upstream processes 0..len(up)-1
+        at = np.full(full, -1, dtype=np.int64)
+        at[up] = np.arange(up.size)
+        a_csc = sp.csc_matrix(technosphere)[up][:, up]
+        fact = factorise(a_csc)
+        technosphere, biosphere = a_csc, sp.csc_matrix(biosphere)[:, up]
+        a_uncertain = _renumbered(a_uncertain, at, rows_too=True)
+        b_uncertain = _renumbered(b_uncertain, at, rows_too=False)
+        wanted = at[wanted]
+    size = technosphere.shape[0]
+    weights = np.asarray(weights, dtype=np.float64)
+    a_certain = _certain_part(technosphere, a_uncertain)
+    b_certain = _certain_part(biosphere, b_uncertain)
+    rhs_certain = np.asarray(b_certain.T @ weights).ravel()
+    # only entries of flows that are counted can move a score
+    bw = b_uncertain.value * weights[b_uncertain.row]
+    keep = bw != 0
+    b_cols, b_vals = b_uncertain.col[keep], bw[keep]
+    b_par = tuple(getattr(b_uncertain, k)[keep] for k in ("kind", "p1", "p2", "p3"))
+    by_col = np.argsort(a_uncertain.col, kind="stable")  # the order the Krylov operator wants
+    a_rows, a_cols, a_base = (getattr(a_uncertain, k)[by_col] for k in ("row", "col", "value"))
+    a_par = tuple(getattr(a_uncertain, k)[by_col] for k in ("kind", "p1", "p2", "p3"))
+    rhs_sum = sp.csr_matrix((np.ones(b_cols.size), (b_cols, np.arange(b_cols.size))),
+                            shape=(size, b_cols.size))  # fmt: skip
+
+    step = batch_size(size)
+    starts = range(0, iterations, step)
+
+    def sampled(b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch b's A entries and right-hand sides, from its own seed."""
+        k = min(step, iterations - starts[b])
+        rng = np.random.Generator(np.random.PCG64(
+            np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, b))))  # fmt: skip
+        a_values = sample_multipliers(*a_par, k, rng)
+        a_values *= a_base
+        b_mult = sample_multipliers(*b_par, k, rng)
+        rhs = rhs_certain[None, :] + (rhs_sum @ (b_vals[:, None] * b_mult.T)).T
+        return a_values, rhs
+
+    scores = np.empty((iterations, len(wanted)))
+    steps = retried = direct = 0
+    # numpy's generators and ufuncs release the GIL: the next batch is drawn while this one
+    # is solved (SuperLU holds it), which hides most of the sampling time on a second core.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(sampled, 0) if starts else None
+        for b, start in enumerate(starts):
+            assert ahead is not None
+            a_values, rhs = ahead.result()
+            ahead = pool.submit(sampled, b + 1) if b + 1 < len(starts) else None
+            if a_uncertain.size == 0:
+                x = np.ascontiguousarray(fact.solve(rhs.T, transposed=True).T)
+            elif solver == "direct":
+                x = direct_transposed_solves(a_certain, a_rows, a_cols, a_values, rhs)
+            else:
+                sol = krylov_transposed_solves(fact, a_certain, a_rows, a_cols, a_values, rhs,
+                                               rtol)  # fmt: skip
+                x, steps = sol.x, steps + sol.steps
+                retried, direct = retried + sol.retried, direct + sol.direct
+            scores[start : start + len(rhs)] = x[:, wanted]
+            if progress is not None:
+                progress(start + len(rhs), iterations)
+    batches = len(starts)
+    return BackgroundRun(scores, batches, step, steps, retried, direct, size, full)
+
+
+def _renumbered(u: UncertainEntries, at: np.ndarray, rows_too: bool) -> UncertainEntries:
+    """The entries in kept columns, with columns (and rows) renumbered by `at` (-1: dropped)."""
+    keep = at[u.col] >= 0
+    rows = at[u.row[keep]] if rows_too else u.row[keep]
+    return UncertainEntries(rows, at[u.col[keep]], u.value[keep], u.kind[keep], u.p1[keep],
+                            u.p2[keep], u.p3[keep])  # fmt: skip
+
+
+def _certain_part(m: sp.spmatrix, uncertain: UncertainEntries) -> sp.csc_matrix:
+    """The matrix less its uncertain entries' deterministic values."""
+    csc = sp.csc_matrix(m, dtype=np.float64, copy=True)
+    if uncertain.size:
+        u = sp.csc_matrix((uncertain.value, (uncertain.row, uncertain.col)), shape=m.shape)
+        csc = sp.csc_matrix(csc - u)
+    csc.sum_duplicates()
+    csc.eliminate_zeros()
+    return csc
+
+
+# ---- statistics ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    mean: float
+    sd: float
+    standard_error: float
+    median: float
+    p2_5: float
+    p97_5: float
+
+
+def summary(values: np.ndarray) -> Summary:
+    v = np.asarray(values, dtype=np.float64)
+    sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
+    p2_5, median, p97_5 = np.percentile(v, [2.5, 50.0, 97.5])
+    return Summary(float(v.mean()), sd, sd / np.sqrt(v.size), float(median), float(p2_5),
+                   float(p97_5))  # fmt: skip
+
+
+def ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..N of a 1-D array, ties sharing their average rank (as scipy's rankdata)."""
+    v = np.asarray(values, dtype=np.float64)
+    order = np.argsort(v, kind="mergesort")
+    ordered = v[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], v.size]
+    out = np.empty(v.size)
+    out[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return out
+
+
+def rank_correlations(parts: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Spearman's rank correlation of each row of `parts` (L × N) with `total` (N); a constant
+    row (no uncertainty reaches it) or a constant total gives 0."""
+    parts = np.atleast_2d(np.asarray(parts, dtype=np.float64))
+    rt = ranks(total)
+    rt -= rt.mean()
+    out = np.zeros(len(parts))
+    for i, row in enumerate(parts):
+        r = ranks(row)
+        r -= r.mean()
+        denom = np.linalg.norm(r) * np.linalg.norm(rt)
+        out[i] = float(r @ rt) / denom if denom > 0 else 0.0
+    return out
+
+
+def variance_shares(correlations: np.ndarray) -> np.ndarray:
+    """Contribution to variance: squared rank correlations normalised to add up to 1."""
+    sq = np.asarray(correlations, dtype=np.float64) ** 2
+    total = sq.sum()
+    return sq / total if total > 0 else sq
