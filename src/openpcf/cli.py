@@ -16,7 +16,9 @@ from rich.table import Table
 
 from openpcf import __version__, config
 from openpcf.cli_db import db_app
+from openpcf.cli_pact import export_app, import_app
 from openpcf.cli_platform import clients_app, serve, store_app, tenants_app, users_app
+from openpcf.cli_suppliers import suppliers_app
 from openpcf.cli_template import template_app
 from openpcf.domain.cbam import CbamDeclaration
 from openpcf.domain.errors import CalculationError, OpenpcfError
@@ -54,8 +56,9 @@ app.add_typer(rules_app, name="rules")
 certificates_app = typer.Typer(help="Green electricity certificate claims.", no_args_is_help=True)
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(db_app, name="db")
-app.add_typer(__import__("openpcf.cli_pact").cli_pact.app)  # export pact|jsonld, import pact
-app.add_typer(__import__("openpcf.cli_suppliers").cli_suppliers.app)  # suppliers request
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+app.add_typer(suppliers_app, name="suppliers")
 app.add_typer(template_app, name="template")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")

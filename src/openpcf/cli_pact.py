@@ -22,12 +22,9 @@ from openpcf.services.calculate import DEFAULT_PROFILE, calculate
 from openpcf.services.pact_exchange import EXPORT_PROFILE, export_pact, import_into, input_from_pact
 from openpcf.services.project import load_project
 
-app = typer.Typer(add_completion=False)
 export_app = typer.Typer(help="Export footprints and models (PACT, openLCA JSON-LD).",
                          no_args_is_help=True)  # fmt: skip
 import_app = typer.Typer(help="Import supplier footprints (PACT).", no_args_is_help=True)
-app.add_typer(export_app, name="export")
-app.add_typer(import_app, name="import")
 
 err = Console(stderr=True, highlight=False, emoji=False)
 

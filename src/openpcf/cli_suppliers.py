@@ -23,9 +23,7 @@ from openpcf.services.pact_client import (
 )
 from openpcf.store.db import sessions
 
-app = typer.Typer(add_completion=False)
 suppliers_app = typer.Typer(help="Suppliers' footprints over PACT.", no_args_is_help=True)
-app.add_typer(suppliers_app, name="suppliers")
 
 err = Console(stderr=True, highlight=False, emoji=False)
 

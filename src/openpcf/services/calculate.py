@@ -85,11 +85,6 @@ def calculate_under(project: Project, acc: Accounting) -> Result:
         raise CalculationError(f"internal check failed: contributions {check} != total {total}")
 
     product = target.model.product
-    sets = (
-        *project.catalogue.labels,
-        *(f"inline:{m.path.name}@{m.digest[:12]}" for m in project.models if m.model.factors),
-        *inv.databases,
-    )
     return Result(
         product=product.name,
         product_id=product.id,
@@ -116,13 +111,22 @@ def calculate_under(project: Project, acc: Accounting) -> Result:
         ),
         factors=tuple(_use(f) for f in sorted(inv.used.values(), key=lambda f: f.id)),
         warnings=inv.notes.as_tuple(),
-        provenance=Provenance(
-            software_version=__version__,
-            input_hash=project.input_hash,
-            factor_sets=sets,
-            files=tuple(str(m.path) for m in project.models)
-            + tuple(map(str, project.factor_files)),
-        ),
+        provenance=provenance_of(project, tuple(inv.databases)),
+    )
+
+
+def provenance_of(project: Project, databases: tuple[str, ...] = ()) -> Provenance:
+    """What a result came from: software, input files and their hash, every factor set used."""
+    sets = (
+        *project.catalogue.labels,
+        *(f"inline:{m.path.name}@{m.digest[:12]}" for m in project.models if m.model.factors),
+        *databases,
+    )
+    return Provenance(
+        software_version=__version__,
+        input_hash=project.input_hash,
+        factor_sets=sets,
+        files=tuple(str(m.path) for m in project.models) + tuple(map(str, project.factor_files)),
     )
 
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from openpcf import __version__
 from openpcf.domain.cbam import (
     CbamDeclaration,
     CbamDefault,
@@ -42,11 +41,16 @@ from openpcf.domain.errors import CalculationError, Location, ModelError, UnitEr
 from openpcf.domain.gases import CO2E, Flow
 from openpcf.domain.methodology import Accounting, Cbam, ProductRule
 from openpcf.domain.model import Input
-from openpcf.domain.result import Note, Provenance
+from openpcf.domain.result import Note
 from openpcf.factors.bundled import cbam_defaults, gwp_table
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import product_rule, product_rules
-from openpcf.services.calculate import DEFAULT_PROFILE, accounting_for, calculate_under
+from openpcf.services.calculate import (
+    DEFAULT_PROFILE,
+    accounting_for,
+    calculate_under,
+    provenance_of,
+)
 from openpcf.services.inventory import (
     Inventory,
     Line,
@@ -171,10 +175,6 @@ def embedded_emissions(project: Project) -> CbamDeclaration:
 
     excluded = _excluded(project, goods, order, amounts)
     product = target.model.product
-    sets = (
-        *project.catalogue.labels,
-        *(f"inline:{m.path.name}@{m.digest[:12]}" for m in project.models if m.model.factors),
-    )
     return CbamDeclaration(
         product=product.name,
         product_id=product.id,
@@ -202,13 +202,7 @@ def embedded_emissions(project: Project) -> CbamDeclaration:
         default_share=default_share,
         pcf_profile=DEFAULT_PROFILE,
         notes=_relevant(inv, goods) + notes.as_tuple(),
-        provenance=Provenance(
-            software_version=__version__,
-            input_hash=project.input_hash,
-            factor_sets=sets,
-            files=tuple(str(m.path) for m in project.models)
-            + tuple(map(str, project.factor_files)),
-        ),
+        provenance=provenance_of(project),
     )
 
 
