@@ -16,8 +16,6 @@ Annex IV points 2-3; Implementing Regulation (EU) 2023/1773 Annex III). Cited va
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +26,8 @@ from openpcf.domain.errors import ModelError, UnitError
 from openpcf.factors.bundled import cbam_defaults
 from openpcf.services.cbam import embedded_emissions
 from openpcf.services.project import load_project
+
+from .cli_runner import openpcf as _openpcf
 
 Write = Callable[[str, str], Path]
 REPO = Path(__file__).resolve().parents[1]
@@ -261,13 +261,6 @@ def test_cbam_defaults_are_the_shared_table() -> None:
     assert clinker.flags == ()
     assert d["2523 21 00"].flags == ("VERIFY",)  # single secondary source
     assert d["7202 60 00"].direct is None and d["7202 60 00"].total == 6.26
-
-
-def _openpcf(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_cli_json_and_table(write: Write) -> None:

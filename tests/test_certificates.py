@@ -18,6 +18,8 @@ from openpcf.services.certificates import claims_in, list_claims, record_claims
 from openpcf.services.project import load_project
 from openpcf.store.models import Base
 
+from .cli_runner import openpcf_exe
+
 Write = Callable[[str, str], Path]
 POSTGRES = os.environ.get(
     "OPENPCF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -116,12 +118,9 @@ def test_duplicate_certificate_in_one_model(write: Write) -> None:
 
 
 def test_cli_calc_records_claims_and_refuses_a_second_product(write: Write) -> None:
-    import shutil
     import subprocess
 
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
+    exe = openpcf_exe()
     tenant = f"cli-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "OPENPCF_TENANT": tenant}
     cert = "{id: GEC-77, amount: 10, unit: MWh, generation: wind}"

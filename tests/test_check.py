@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +10,8 @@ import pytest
 
 from openpcf.services.check import check
 from openpcf.services.project import load_project
+
+from .cli_runner import openpcf
 
 Write = Callable[[str, str], Path]
 
@@ -112,13 +112,6 @@ def test_unknown_rule(write: Write) -> None:
         load_project(write("c.yaml", CEMENT.replace("rule: cement", "rule: cemnet"))), "gb-t-24067"
     )
     assert v.code == "UNKNOWN_RULE" and "known rules:" in v.message and v.line == 4
-
-
-def openpcf(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_cli_check_and_calc_refusal(write: Write) -> None:

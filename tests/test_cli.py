@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from .cli_runner import openpcf
 
 Write = Callable[[str, str], Path]
 
@@ -22,13 +22,6 @@ inputs:
   - {name: Steel, stage: raw-materials, amount: 1.5, unit: kg, factor: my/steel}
   - {name: Power, stage: production, amount: 10, unit: kWh, electricity: {basis: grid-co2}}
 """
-
-
-def openpcf(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_calc_json_matches_the_spec_fields(write: Write) -> None:

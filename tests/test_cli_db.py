@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests import lci_data as data
+
+from .cli_runner import openpcf_exe
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +22,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def run(home: Path):
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
+    exe = openpcf_exe()
     env = dict(os.environ, OPENPCF_HOME=str(home / "home"))
 
     def _run(*args: str) -> subprocess.CompletedProcess[str]:

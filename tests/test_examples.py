@@ -13,8 +13,6 @@ rebuilt from their source rows in shared/data/ (the bundled set holds the same p
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,8 @@ from openpcf.factors.bundled import bundled_set
 from openpcf.io.model_file import load_model
 from openpcf.services.calculate import calculate
 from openpcf.services.project import load_project
+
+from .cli_runner import openpcf
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -293,13 +293,6 @@ def test_every_example_computes_and_sources_its_inline_factors() -> None:
         assert calc(path.name, "AR5").pcf.value > 0, path.name
         for factor in load_model(path).model.factors:
             assert len(factor.source) > 20, f"{path.name}: {factor.id} needs a source"
-
-
-def openpcf(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize(

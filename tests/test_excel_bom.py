@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +29,8 @@ from openpcf.io.excel_template import UNITS, write_template
 from openpcf.io.model_file import load_model
 from openpcf.services.calculate import calculate
 from openpcf.services.project import load_project
+
+from .cli_runner import openpcf
 
 JIANGSU_GRID_CO2_2023 = 0.5827  # kg CO2/kWh, MEE/NBS 2025 No. 47 (as in test_cli)
 
@@ -522,13 +522,6 @@ def test_location_in_a_workbook_names_sheet_and_cell_and_yaml_keeps_its_line() -
 
 
 # -- the command line --------------------------------------------------------------------------
-
-
-def openpcf(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_cli_writes_the_template(tmp_path: Path) -> None:

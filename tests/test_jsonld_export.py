@@ -4,7 +4,6 @@ keeps every input's amount and unit (and so the footprint)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from openpcf.domain.result import Result
 from openpcf.io.olca_jsonld_export import write_jsonld
 from openpcf.services.calculate import calculate
 from openpcf.services.project import load_project
+
+from .cli_runner import openpcf_exe
 
 Write = Callable[[str, str], Path]
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -163,9 +164,7 @@ def test_a_reexport_gives_the_same_ids_and_replaces_the_zip(tmp_path: Path) -> N
 
 
 def test_cli_writes_the_zip(tmp_path: Path) -> None:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
+    exe = openpcf_exe()
     out = tmp_path / "steel.zip"
     run = subprocess.run(
         [exe, "export", "jsonld", str(EXAMPLES / "hot-rolled-steel.yaml"), "--out", str(out)],

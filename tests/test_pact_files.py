@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +26,8 @@ from openpcf.io.pact_schema import (
 from openpcf.services.calculate import calculate
 from openpcf.services.pact_exchange import export_pact, import_into, input_from_pact
 from openpcf.services.project import load_project
+
+from .cli_runner import openpcf as _openpcf
 
 Write = Callable[[str, str], Path]
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "pact"
@@ -368,13 +368,6 @@ def test_unit_of_a_different_dimension_is_refused(
 
 
 # -------------------------------------------------------------------------------- CLI
-
-
-def _openpcf(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_cli_exports_and_imports_pact(pellet: tuple[Path, Path], tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,8 @@ from openpcf.services.databases import factorisation, find_process, import_datab
 from openpcf.services.project import load_project
 from openpcf.services.uncertainty import monte_carlo
 from tests import lci_data as data
+
+from .cli_runner import openpcf_exe
 
 Write = Callable[[str, str], Path]
 GB = accounting_for("gb-t-24067")
@@ -293,9 +294,7 @@ def test_excel_bom_columns_carry_uncertainty(tmp_path: Path) -> None:
 
 
 def test_calc_command_reports_the_statistics_in_json_and_table(write: Write) -> None:
-    exe = shutil.which("openpcf")
-    if exe is None:
-        pytest.skip("the openpcf script is not installed (pip install -e .)")
+    exe = openpcf_exe()
     path = write("m.yaml", model("""
           - {name: Steel, stage: raw-materials, amount: 2, unit: kg, factor: my/steel,
              uncertainty: {distribution: lognormal, gsd: 1.2}}
