@@ -152,3 +152,31 @@ def test_cli_profiles_and_rules() -> None:
     rules = openpcf("rules", "show", "cement")
     assert "2523 29 00" in rules.stdout
     assert openpcf("rules", "show", "nope").returncode == 1
+
+
+def test_cli_calc_computes_a_model_naming_an_unknown_rule(write: Write) -> None:
+    path = write("c.yaml", CEMENT.replace("rule: cement", "rule: cemnet"))
+    run = openpcf("calc", str(path), "-f", "json")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert "UNKNOWN_RULE" in [v["code"] for v in out["violations"]]
+    # 800 × 0.86 + 40 × 0.6205 (national 2023 footprint factor for Anhui's electricity)
+    assert out["pcf"]["value"] == pytest.approx(688 + 24.82)
+
+
+def test_spec_example_rule_id_is_known(write: Write) -> None:
+    # the product-model spec's example names `rule: lithium-battery`
+    path = write(
+        "b.yaml",
+        """
+        openpcf: 1
+        product: {name: Cell, rule: lithium-battery, declared_unit: {amount: 1, unit: kWh},
+                  region: CN-JS, year: 2023}
+        inputs:
+          - {name: Cathode, stage: raw-materials, amount: 1, unit: kg,
+             pcf: {value: 9.8, unit: kg CO2e/kg, gwp: AR5},
+             dq: {technological: 2, geographical: 2, temporal: 2, completeness: 2, reliability: 2}}
+          - {name: Grid electricity, stage: production, amount: 45, unit: kWh, electricity: {}}
+        """,
+    )
+    assert codes(path) == []
