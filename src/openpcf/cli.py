@@ -146,9 +146,7 @@ def calc(
         violations = check_model(project, profile_id, result)
         # An unknown rule cannot be broken: the model is computed under the general rule and the
         # violation is listed in the result.
-        rule_breaches = [
-            v for v in violations if v.rule != profile_id and v.code != "UNKNOWN_RULE"
-        ]
+        rule_breaches = [v for v in violations if v.rule != profile_id and v.code != "UNKNOWN_RULE"]
         if rule_breaches and not allow_violations:
             _print_violations(rule_breaches, err)
             err.print("[bold red]error:[/] the model breaks its product rule; fix it, or run "

@@ -14,6 +14,10 @@ from openpcf.services import audit_log
 router = APIRouter(tags=["audit"])
 
 
+# The SQL OFFSET is a signed 64-bit integer (SQLite, PostgreSQL); beyond it the driver fails.
+MAX_OFFSET = 2**63 - 1
+
+
 @router.get(
     "/audit",
     response_model=list[AuditEntryInfo],
@@ -25,7 +29,7 @@ def list_entries(
     who: PrincipalDep,
     entity: Annotated[str | None, Query(examples=["products"])] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AuditEntryInfo]:
     """Every write in the tenant: who, when, what (entity and id), action and details."""
     return audit_log.list_entries(db, who, entity, limit, offset)

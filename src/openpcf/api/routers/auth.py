@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from openpcf.api.deps import SessionDep
@@ -14,7 +14,20 @@ from openpcf.services.accounts import issue_access_token
 from openpcf.services.errors import AuthenticationFailed
 
 router = APIRouter(tags=["auth"])
-basic = HTTPBasic(
+
+
+class _ClientBasic(HTTPBasic):
+    """HTTP Basic whose malformed header (not base64, no colon) is an OAuth invalid_client
+    error, as documented, rather than HTTPBasic's own 401."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:
+        try:
+            return await super().__call__(request)
+        except HTTPException:
+            raise OAuthError(401, "invalid_client", "malformed HTTP Basic credentials") from None
+
+
+basic = _ClientBasic(
     auto_error=False,
     scheme_name="clientBasic",
     description="client_id and client_secret of an API client (`openpcf clients create`)",
