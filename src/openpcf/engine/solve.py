@@ -23,13 +23,13 @@ block substitutions through the untouched off-diagonal blocks. `benchmarks/engin
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
+import xxhash
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import SuperLU, splu
 
@@ -173,7 +173,9 @@ def _canonical_csc(a: sp.spmatrix) -> sp.csc_matrix:
 
 
 def _key_of(csc: sp.csc_matrix) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    # A cache key, not a security boundary: 128-bit XXH3 is ~50x faster than blake2b here
+    # (0.09 ms against 4.3 ms for a 280,000-entry matrix), which is most of a warm recalculation.
+    h = xxhash.xxh3_128()
     h.update(np.asarray(csc.shape, dtype=np.int64).tobytes())
     for arr in (csc.indptr, csc.indices, csc.data):
         h.update(np.ascontiguousarray(arr))  # hashed through the buffer protocol, no copy
