@@ -15,6 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openpcf import __version__, config
+from openpcf.cli_common import FactorFiles, err, out
+from openpcf.cli_common import fail as _fail
 from openpcf.cli_db import db_app
 from openpcf.cli_pact import export_app, import_app
 from openpcf.cli_platform import clients_app, serve, store_app, tenants_app, users_app
@@ -66,10 +68,6 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(store_app, name="store")
 app.command()(serve)
 
-# Piped output (CI logs, files) is not a terminal; give tables room instead of rich's 80 columns.
-out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True, highlight=False, emoji=False)
-
 
 class OutputFormat(StrEnum):
     table = "table"
@@ -84,15 +82,6 @@ class Gwp(StrEnum):
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Methodology profile (`openpcf profiles list`).")
 ]
-FactorFiles = Annotated[
-    list[Path] | None,
-    typer.Option("--factors", help="A user factor file (CSV or YAML); repeat for several."),
-]
-
-
-def _fail(exc: OpenpcfError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @app.callback(invoke_without_command=True)

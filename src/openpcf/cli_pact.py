@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, get_args
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from openpcf import config
+from openpcf.cli_common import FactorFiles, err
+from openpcf.cli_common import fail as _fail
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.model import Stage
 from openpcf.io.model_edit import input_yaml
@@ -26,23 +27,10 @@ export_app = typer.Typer(help="Export footprints and models (PACT, openLCA JSON-
                          no_args_is_help=True)  # fmt: skip
 import_app = typer.Typer(help="Import supplier footprints (PACT).", no_args_is_help=True)
 
-err = Console(stderr=True, highlight=False, emoji=False)
-
 
 class PactVersionChoice(StrEnum):
     v3 = "3"
     v2 = "2"
-
-
-FactorFiles = Annotated[
-    list[Path] | None,
-    typer.Option("--factors", help="A user factor file (CSV or YAML); repeat for several."),
-]
-
-
-def _fail(exc: OpenpcfError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @export_app.command("pact")

@@ -16,7 +16,7 @@ from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import product_rule
 from openpcf.rules.catalogue import profile as load_profile
 from openpcf.services.calculate import accounting_for, calculate_under
-from openpcf.services.inventory import main_share, reference_per_declared
+from openpcf.services.inventory import direct_connection_kwh, main_share, reference_per_declared
 from openpcf.services.project import Project
 from openpcf.units import factor_between, quantity_of
 
@@ -77,8 +77,7 @@ def _check_electricity(profile: Profile, lm: LoadedModel, add: Add) -> None:
         dc = spec.direct_connection
         if dc is None:
             continue
-        kwh = {n: getattr(dc, n).amount * factor_between(getattr(dc, n).unit, "kWh", n)
-               for n in ("project_generation", "on_site_use", "consumption")}  # fmt: skip
+        kwh = direct_connection_kwh(dc, lm.where("inputs", k, "electricity", "direct_connection"))
         year = dc.year or spec.year or lm.model.product.year or 0
         for failure in direct_connection_failures(
             kwh["project_generation"], kwh["on_site_use"], kwh["consumption"], year

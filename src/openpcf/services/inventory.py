@@ -14,7 +14,7 @@ from openpcf.domain.errors import Location, ModelError, UnitError
 from openpcf.domain.factor import Factor
 from openpcf.domain.gases import CO2E, Flow
 from openpcf.domain.methodology import Accounting
-from openpcf.domain.model import DataQuality, Electricity, Input, Product
+from openpcf.domain.model import DataQuality, DirectConnection, Electricity, Input, Product
 from openpcf.domain.result import Note
 from openpcf.factors.catalogue import Catalogue
 from openpcf.factors.electricity import (
@@ -264,11 +264,7 @@ def _green_parts(
     dc = spec.direct_connection
     if dc is not None:
         where = lm.where("inputs", k, "electricity", "direct_connection")
-        kwh = {
-            name: getattr(dc, name).amount
-            * factor_between(getattr(dc, name).unit, "kWh", f"direct_connection.{name}", where)
-            for name in ("project_generation", "on_site_use", "consumption")
-        }
+        kwh = direct_connection_kwh(dc, where)
         dc_year = dc.year or year
         failures = direct_connection_failures(
             kwh["project_generation"], kwh["on_site_use"], kwh["consumption"], dc_year
@@ -318,6 +314,15 @@ def _green_parts(
             lm.where("inputs", k, "electricity"),
         )
     return parts
+
+
+def direct_connection_kwh(dc: DirectConnection, where: Location | None = None) -> dict[str, float]:
+    """The metered quantities of a direct connection in kWh, by field name."""
+    return {
+        name: getattr(dc, name).amount
+        * factor_between(getattr(dc, name).unit, "kWh", f"direct_connection.{name}", where)
+        for name in ("project_generation", "on_site_use", "consumption")
+    }
 
 
 def _basis_note(basis: str, gwp_set: str, label: str, notes: Notes) -> None:
