@@ -3,6 +3,7 @@ schemas, filters, Link pagination, the spec's error responses, and events."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -44,8 +45,22 @@ def _spec_or_skip() -> None:
         pytest.skip(str(exc))
 
 
+# UN CPC Ver.2.1 codes of the test products (PACT v2 serves only products that have one)
+CPC = {"widget": "4121", "shared": "3744"}
+HS = "urn:pact:productclassification:hs:252329"
+
+
 @pytest.fixture(scope="module", params=KINDS)
 def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    worker = os.environ.get("OPENPCF_PACT_WORKER")
+    os.environ["OPENPCF_PACT_WORKER"] = "0"  # deliveries are tested in test_pact_delivery
+    request.addfinalizer(
+        lambda: (
+            os.environ.__setitem__("OPENPCF_PACT_WORKER", worker)
+            if worker is not None
+            else os.environ.pop("OPENPCF_PACT_WORKER", None)
+        )
+    )
     with empty_database(request.param, tmp_path_factory.mktemp("pact")) as url:
         world = make_world(url)
         with TestClient(create_app(url)) as client:
@@ -58,11 +73,12 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ("other", "shared", "public", "CN-SH", 1),
             ):
                 auth = world.auth(f"{tenant}/member")
-                r = client.post(
-                    "/products",
-                    json={"slug": slug, "name": slug.title(), "visibility": visibility},
-                    headers=auth,
-                )
+                new = {"slug": slug, "name": slug.title(), "visibility": visibility}
+                if slug in CPC:
+                    new["cpc"] = CPC[slug]
+                if slug == "shared":
+                    new["classifications"] = [HS]
+                r = client.post("/products", json=new, headers=auth)
                 assert r.status_code == 201, r.text
                 urn = r.json()["urn"]
                 r = client.post(
@@ -109,10 +125,15 @@ def test_list_serves_own_and_public_footprints_valid_against_the_spec(
     for pf in body["data"]:
         assert schema_errors(pf, version, "ProductFootprint") == []  # type: ignore[arg-type]
     c = ctx.calcs
-    if version == "2":  # v2 requires a UN CPC code, which products do not hold yet
-        assert body["data"] == []
+    if version == "2":  # v2 requires a UN CPC code: gadget has none
+        assert ids(body) == {ctx.old_widget, c["acme/widget"], c["other/shared"]}
+        cpc = {pf["id"]: pf["productCategoryCpc"] for pf in body["data"]}
+        assert cpc[c["acme/widget"]] == "4121" and cpc[c["other/shared"]] == "3744"
         return
     assert ids(body) == {ctx.old_widget, c["acme/widget"], c["acme/gadget"], c["other/shared"]}
+    classes = {pf["id"]: pf.get("productClassifications") for pf in body["data"]}
+    assert classes[c["other/shared"]] == ["urn:pact:productclassification:un-cpc:3744", HS]
+    assert classes[c["acme/gadget"]] is None  # no classification: the property is left out
     status = {pf["id"]: pf["status"] for pf in body["data"]}
     boundary = {pf["id"]: pf["pcf"]["boundaryProcessesDescription"] for pf in body["data"]}
     assert "Steel" in boundary[c["acme/widget"]]  # own footprint: the inputs by stage
@@ -124,10 +145,10 @@ def test_list_serves_own_and_public_footprints_valid_against_the_spec(
 def test_get_footprint_and_404(ctx: Ctx, version: str) -> None:
     _spec_or_skip()
     pf_id = ctx.calcs["acme/widget"]
-    r = ctx.client.get(f"/{version}/footprints/{pf_id}", headers=ctx.auth())
-    if version == "2":  # no UN CPC code: not expressible in v2
+    if version == "2":  # gadget has no UN CPC code: not expressible in v2
+        r = ctx.client.get(f"/2/footprints/{ctx.calcs['acme/gadget']}", headers=ctx.auth())
         assert r.status_code == 404 and r.json()["code"] == "NoSuchFootprint"
-        return
+    r = ctx.client.get(f"/{version}/footprints/{pf_id}", headers=ctx.auth())
     assert r.status_code == 200, r.text
     assert schema_errors(r.json(), version, "GetFootprintResponse") == []  # type: ignore[arg-type]
     pf = r.json()["data"]
@@ -160,6 +181,34 @@ def test_filters(ctx: Ctx) -> None:
     assert listed("validAfter=2024-06-01T00:00:00Z") == set()
     assert len(listed("validBefore=2030-01-01T00:00:00Z")) == 4
     assert listed("classification=urn:pact:productclassification:un-cpc:1") == set()
+    assert listed(f"classification={HS.upper()}") == {c["other/shared"]}  # case-insensitive
+    assert listed("classification=urn:pact:productclassification:un-cpc:4121") == widget
+    # several values of one criterion: any of them (TESTCASE#29 adds unknown statuses)
+    assert listed("status=Deprecated&status=zzz&status=Gone") == {ctx.old_widget}
+    assert listed("status=Gone") == set()
+    # stated validity: from the reference period's end (2024-01-01) for 3 years
+    r = ctx.client.get(f"/3/footprints/{c['acme/gadget']}", headers=ctx.auth())
+    pf = r.json()["data"]
+    assert (pf["validityPeriodStart"], pf["validityPeriodEnd"]) == (
+        "2024-01-01T00:00:00Z",
+        "2027-01-01T00:00:00Z",
+    )
+
+
+@pytest.mark.parametrize("version", ["3", "2"])
+def test_a_recalculation_deprecates_the_previous_footprint(ctx: Ctx, version: str) -> None:
+    """v3 index "Updating PCFs": a change is a new footprint with a new id naming the old one
+    in precedingPfIds; the old one is Deprecated. v2's version counts the chain: 1, 2."""
+    old, new = ctx.old_widget, ctx.calcs["acme/widget"]
+    first = ctx.client.get(f"/{version}/footprints/{old}", headers=ctx.auth()).json()["data"]
+    second = ctx.client.get(f"/{version}/footprints/{new}", headers=ctx.auth()).json()["data"]
+    assert first["status"] == "Deprecated" and second["status"] == "Active"
+    assert "precedingPfIds" not in first and second["precedingPfIds"] == [old]
+    if version == "2":
+        assert (first["version"], second["version"]) == (1, 2)
+    else:
+        assert "version" not in second
+    assert schema_errors(second, version, "ProductFootprint") == []  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("version", ["3"])
@@ -218,7 +267,7 @@ def test_expired_token_is_token_expired(ctx: Ctx) -> None:
 
 
 def test_bad_parameters_and_v2_filter(ctx: Ctx) -> None:
-    for query in ("limit=0", "limit=x", "validOn=yesterday", "status=Gone"):
+    for query in ("limit=0", "limit=x", "validOn=yesterday"):
         r = ctx.client.get(f"/3/footprints?{query}", headers=ctx.auth())
         assert r.status_code == 400 and r.json()["code"] == "BadRequest", query
     r = ctx.client.get("/2/footprints?$filter=companyName eq 'x'", headers=ctx.auth())
@@ -228,7 +277,10 @@ def test_bad_parameters_and_v2_filter(ctx: Ctx) -> None:
 CE = {"content-type": "application/cloudevents+json"}
 
 
-def test_request_created_event_records_a_supplier_request(ctx: Ctx) -> None:
+def test_request_created_event_records_a_supplier_request(
+    ctx: Ctx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENPCF_PACT_CALLBACK_HOSTS", "buyer.example")
     event = {
         "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
         "specversion": "1.0",
@@ -283,13 +335,37 @@ def test_published_event_is_accepted(ctx: Ctx) -> None:
             "time": "2025-03-05T17:31:00Z",
             "data": {"pf": {"productIds": ["urn:x"]}},
         },
-        {  # no product
+        {  # no criteria
             "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
             "specversion": "1.0",
             "id": "e",
-            "source": "//x",
+            "source": "//127.0.0.1/3/events",
             "time": "2025-03-05T17:31:00Z",
-            "data": {"geography": ["DE"]},
+            "data": {"comment": "anything"},
+        },
+        {  # a callback host that is not allowed
+            "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+            "specversion": "1.0",
+            "id": "e",
+            "source": "//buyer.example/3/events",
+            "time": "2025-03-05T17:31:00Z",
+            "data": {"productId": ["urn:x"]},
+        },
+        {  # a malformed criterion
+            "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+            "specversion": "1.0",
+            "id": "e",
+            "source": "//127.0.0.1/3/events",
+            "time": "2025-03-05T17:31:00Z",
+            "data": {"productId": "urn:x", "validOn": "soon"},
+        },
+        {  # a Published event without ids
+            "type": "org.wbcsd.pact.ProductFootprint.PublishedEvent.3",
+            "specversion": "1.0",
+            "id": "e",
+            "source": "//127.0.0.1/3/events",
+            "time": "2025-03-05T17:31:00Z",
+            "data": {"pfIds": []},
         },
     ],
 )
@@ -307,7 +383,7 @@ def test_verifier_may_not_create_requests(ctx: Ctx) -> None:
         "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
         "specversion": "1.0",
         "id": "evt-4",
-        "source": "//buyer.example/3/events",
+        "source": "//127.0.0.1/3/events",
         "time": "2025-03-05T17:31:00Z",
         "data": {"productId": ["urn:pact:buyer:part-9"]},
     }

@@ -1,5 +1,6 @@
 """`openpcf export ...` and `openpcf import ...`: footprints and models out to PACT and openLCA,
-supplier footprints in. Registered in cli.py with one `app.add_typer(...)`."""
+supplier footprints in; `openpcf pact ...`: outgoing PACT events (answers to partners'
+requests, update notices). Registered in cli.py with `app.add_typer(...)`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Annotated, get_args
 
 import typer
 from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
 
 from openpcf import config
-from openpcf.cli_common import FactorFiles, err
+from openpcf.cli_common import FactorFiles, err, out
 from openpcf.cli_common import fail as _fail
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.model import Stage
@@ -26,6 +29,10 @@ from openpcf.services.project import load_project
 export_app = typer.Typer(help="Export footprints and models (PACT, openLCA JSON-LD).",
                          no_args_is_help=True)  # fmt: skip
 import_app = typer.Typer(help="Import supplier footprints (PACT).", no_args_is_help=True)
+pact_app = typer.Typer(
+    help="Outgoing PACT events: answers to partners' requests, update notices.",
+    no_args_is_help=True,
+)
 
 
 class PactVersionChoice(StrEnum):
@@ -147,3 +154,56 @@ def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+@pact_app.command("deliver")
+def pact_deliver_command(
+    scan: Annotated[
+        bool,
+        typer.Option(
+            "--scan/--no-scan", help="First queue notices of new footprints (PublishedEvent)."
+        ),
+    ] = True,
+) -> None:
+    """Answer and send every PACT event that is due now (one try each), as the API server's
+    worker does; for a server run with OPENPCF_PACT_WORKER=0, e.g. from cron."""
+    from openpcf.services import pact_delivery
+    from openpcf.store.db import sessions
+
+    factory = sessions()
+    queued = pact_delivery.enqueue_published(factory) if scan else 0
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+    ) as bar:
+        bar.add_task("delivering PACT events", total=None)
+        outcome = pact_delivery.run_due(factory, limit=10_000)
+    err.print(f"{queued} notice(s) queued; {outcome}")
+    if outcome.failed or outcome.refused:
+        raise typer.Exit(1)
+
+
+@pact_app.command("deliveries")
+def pact_deliveries_command(
+    status: Annotated[
+        str | None, typer.Option(help="Only these: pending, delivered, failed, refused.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest first, at most this many.")] = 50,
+) -> None:
+    """List outgoing PACT events with their tries and last error."""
+    from sqlalchemy import select
+
+    from openpcf.store.db import sessions
+    from openpcf.store.models_pact import PactDelivery
+
+    query = select(PactDelivery).order_by(PactDelivery.id.desc()).limit(limit)
+    if status:
+        query = query.where(PactDelivery.status == status)
+    table = Table("event", "kind", "v", "status", "tries", "next try", "target", "last error")
+    with sessions()() as s:
+        for r in s.scalars(query):
+            table.add_row(
+                r.uuid, r.kind, r.version, r.status, str(r.attempts),
+                f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.status == "pending" else "",
+                escape(r.target_url), escape((r.last_error or "")[:80]),
+            )  # fmt: skip
+    out.print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -49,6 +50,8 @@ def create_product(session: Session, who: Principal, new: ProductCreate) -> Prod
             name=new.name,
             visibility=new.visibility.value,
             created_by=who.subject,
+            cpc=new.cpc,
+            classifications=classification_urns(new.classifications, new.cpc),
         )
         session.add(product)
         session.flush()
@@ -83,6 +86,13 @@ def update_product(
             product.name = change.name
         if change.visibility is not None:
             product.visibility = change.visibility.value
+        if change.cpc is not None:
+            product.cpc = change.cpc or None
+        if change.classifications is not None or change.cpc is not None:
+            urns = change.classifications
+            product.classifications = classification_urns(
+                product.classifications or [] if urns is None else urns, product.cpc
+            )
         session.flush()
         return _info(product, who, _latest_numbers(session, who, product.id).get(product.id))
 
@@ -232,7 +242,35 @@ def _info(p: Product, who: Principal, latest: int | None) -> ProductInfo:
         visibility=p.visibility,
         latest_version=latest if mine else None,
         created_at=utc(p.created_at),
+        cpc=p.cpc,
+        classifications=list(p.classifications or []),
     )
+
+
+#: A URN (RFC 8141): `urn:`, a namespace id, `:`, a namespace-specific string without spaces.
+_URN = re.compile(r"^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$", re.IGNORECASE)
+CPC_URN = "urn:pact:productclassification:un-cpc:"
+
+
+def classification_urns(urns: list[str], cpc: str | None) -> list[str]:
+    """Validated classification URNs, duplicates dropped; a UN CPC URN naming another code
+    than `cpc` contradicts it (the PACT v3 spec's examples use urn:pact:productclassification:
+    un-cpc:<code>, which openpcf derives from `cpc`)."""
+    out: list[str] = []
+    for i, urn in enumerate(urns):
+        if not isinstance(urn, str) or not _URN.match(urn) or len(urn) > 300:
+            raise InvalidRequest(
+                f"classifications[{i}]: '{urn}' is not a URN (urn:<namespace>:<code>, e.g. "
+                "urn:pact:productclassification:hs:252329)"
+            )
+        low = urn.lower()
+        if low.startswith(CPC_URN) and cpc is not None and low != CPC_URN + cpc:
+            raise InvalidRequest(
+                f"classifications[{i}]: '{urn}' names another UN CPC code than cpc '{cpc}'"
+            )
+        if low not in (u.lower() for u in out):
+            out.append(urn)
+    return out
 
 
 def _version_info(v: ModelVersion, loaded: LoadedModel) -> ModelVersionInfo:

@@ -66,8 +66,12 @@ def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
     responses=EVENT_OK | ERRORS,
 )
 def post_event(
+    request: Request,
     db: SessionDep,
     who: PactPrincipal,
     event: Annotated[Any, Body(media_type=EVENT_MEDIA_TYPE)] = None,
 ) -> Response:
-    return accept_event(db, who, "2", event)
+    """CloudEvents (structured mode), v2 types. A ProductFootprintRequest.Created event is
+    answered later with a Fulfilled (or Rejected) event sent to the Events endpoint its
+    `source` names (see POST /3/events)."""
+    return accept_event(request, db, who, "2", event)
