@@ -202,6 +202,8 @@ def test_products_are_created_listed_and_changed(client: TestClient, world: Worl
         "visibility": "private",
         "latest_version": None,
         "created_at": None,
+        "cpc": None,
+        "classifications": [],
     }
     again = client.post("/products", json={"slug": "widget", "name": "W"}, headers=auth)
     assert again.status_code == 409 and again.json()["code"] == "conflict"

@@ -15,11 +15,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openpcf import __version__, config
+from openpcf.cli_certification import certificate_app, ledger_app
 from openpcf.cli_common import FactorFiles, err, out
 from openpcf.cli_common import fail as _fail
 from openpcf.cli_db import db_app
-from openpcf.cli_pact import export_app, import_app
+from openpcf.cli_monitor import monitor_app
+from openpcf.cli_pact import export_app, import_app, pact_app
 from openpcf.cli_platform import clients_app, serve, store_app, tenants_app, users_app
+from openpcf.cli_recompute import recompute
+from openpcf.cli_report import label, report
 from openpcf.cli_suppliers import suppliers_app
 from openpcf.cli_template import template_app
 from openpcf.domain.cbam import CbamDeclaration
@@ -57,8 +61,11 @@ app.add_typer(profiles_app, name="profiles")
 app.add_typer(rules_app, name="rules")
 certificates_app = typer.Typer(help="Green electricity certificate claims.", no_args_is_help=True)
 app.add_typer(certificates_app, name="certificates")
+app.add_typer(certificate_app, name="certificate")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(db_app, name="db")
 app.add_typer(export_app, name="export")
+app.add_typer(pact_app, name="pact")
 app.add_typer(import_app, name="import")
 app.add_typer(suppliers_app, name="suppliers")
 app.add_typer(template_app, name="template")
@@ -66,7 +73,11 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
 app.add_typer(store_app, name="store")
+app.add_typer(monitor_app, name="monitor")
 app.command()(serve)
+app.command()(recompute)
+app.command()(report)
+app.command()(label)
 
 
 class OutputFormat(StrEnum):

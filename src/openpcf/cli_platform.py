@@ -20,7 +20,7 @@ from rich.table import Table
 
 from openpcf import config
 from openpcf.domain.errors import OpenpcfError
-from openpcf.domain.platform import Role
+from openpcf.domain.platform import Role, TenantKind
 from openpcf.services import accounts
 
 if TYPE_CHECKING:
@@ -64,18 +64,22 @@ def _fail(exc: OpenpcfError) -> None:
 def tenants_create(
     name: Annotated[str, typer.Argument(help="Short name: lower-case letters, digits, '-'.")],
     display_name: Annotated[str | None, typer.Option(help="Full name of the organisation.")] = None,
+    kind: Annotated[
+        TenantKind,
+        typer.Option(help="enterprise, verifier (a verification body) or regulator."),
+    ] = TenantKind.enterprise,
     format: FormatOption = Format.table,
 ) -> None:
     """Create a tenant; its name becomes part of its product URNs."""
     try:
-        t = accounts.create_tenant(_sessions()(), accounts.operator(), name, display_name)
+        t = accounts.create_tenant(_sessions()(), accounts.operator(), name, display_name, kind)
     except OpenpcfError as exc:
         _fail(exc)
         return
     if format is Format.json:
         sys.stdout.write(t.model_dump_json(indent=2) + "\n")
     else:
-        out.print(f"tenant [bold]{escape(t.slug)}[/] created ({escape(t.name)})")
+        out.print(f"{t.kind} tenant [bold]{escape(t.slug)}[/] created ({escape(t.name)})")
 
 
 @tenants_app.command("list")
@@ -86,10 +90,11 @@ def tenants_list(format: FormatOption = Format.table) -> None:
         sys.stdout.write(json.dumps([t.model_dump(mode="json") for t in rows], indent=2) + "\n")
         return
     table = Table()
-    for col in ("tenant", "name", "created"):
+    for col in ("tenant", "name", "kind", "created"):
         table.add_column(col)
     for t in rows:
-        table.add_row(t.slug, t.name, f"{t.created_at:%Y-%m-%d}" if t.created_at else "")
+        created = f"{t.created_at:%Y-%m-%d}" if t.created_at else ""
+        table.add_row(t.slug, t.name, t.kind, created)
     out.print(table)
 
 
@@ -251,6 +256,8 @@ def serve(
 
 
 def _print_demo(creds: DemoCredentials, base: str) -> None:
+    from openpcf.services.demo import DEMO_PASSWORD
+
     lines = ["Demo data loaded. Credentials (new on every start; earlier ones stop working):"]
     for tenant, email, role, token in creds.tokens:
         lines.append(f"  token   {tenant:<9} {email:<24} {role.value:<9} {token}")
@@ -263,6 +270,11 @@ def _print_demo(creds: DemoCredentials, base: str) -> None:
         lines.append(
             f"  {urn:<46} {profile:<11} {pcf:>12,.4f} kg CO2e / {unit:<6} /calculations/{calc_id}"
         )
+    for cert_id in creds.certificates:
+        lines.append(
+            f"Certified and published: {base}/p/{cert_id}  (API /registry/certificates/{cert_id})"
+        )
+    lines.append(f"Web UI: {base}/sign-in  (any user above, password {DEMO_PASSWORD})")
     cacert = " --cacert <cert.pem>" if base.startswith("https") else ""
     lines.append(f"Try: curl{cacert} -H 'Authorization: Bearer <token>' {base}/products")
     print("\n".join(lines), flush=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def home() -> Path:
@@ -39,3 +41,83 @@ def max_model_bytes() -> int:
 def api_threads() -> int:
     """OPENPCF_API_THREADS: worker threads of an API process for blocking work. Default: 8."""
     return int(os.environ.get("OPENPCF_API_THREADS") or 8)
+
+
+def public_url() -> str:
+    """OPENPCF_PUBLIC_URL: base address of the public product pages that label QR codes point to
+    (`{public_url}/p/{certificate_id}`). Default: http://127.0.0.1:8000."""
+    return (os.environ.get("OPENPCF_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+
+# --- PACT exchange: outgoing events and the token endpoint's rate limit ---------------------
+
+
+def _on(name: str) -> bool:
+    return (os.environ.get(name) or "1").lower() not in ("0", "false", "no", "off")
+
+
+def pact_callback_hosts() -> list[str]:
+    """OPENPCF_PACT_CALLBACK_HOSTS: comma-separated hosts (host, host:port, *.domain or *) whose
+    Events endpoints PACT answers may be sent to, besides loopback. Default: none."""
+    raw = os.environ.get("OPENPCF_PACT_CALLBACK_HOSTS") or ""
+    return [h.strip() for h in raw.split(",") if h.strip()]
+
+
+def pact_callback_loopback() -> bool:
+    """OPENPCF_PACT_CALLBACK_LOOPBACK: answer requests from loopback hosts (localhost,
+    127.0.0.0/8, ::1), for local testing. Default: 1 (yes); 0 turns it off."""
+    return _on("OPENPCF_PACT_CALLBACK_LOOPBACK")
+
+
+def pact_partners_file() -> Path | None:
+    """OPENPCF_PACT_PARTNERS: YAML/JSON file of partners' credentials for their token endpoints
+    ({host: {client_id, client_secret, token_url?}}). Default: none (events sent without token)."""
+    raw = os.environ.get("OPENPCF_PACT_PARTNERS")
+    return Path(raw) if raw else None
+
+
+def pact_callback_timeout() -> float:
+    """OPENPCF_PACT_CALLBACK_TIMEOUT: seconds one delivery try may take. Default: 10."""
+    return float(os.environ.get("OPENPCF_PACT_CALLBACK_TIMEOUT") or 10)
+
+
+def pact_retry_base() -> timedelta:
+    """OPENPCF_PACT_RETRY_BASE: seconds before the first retry; doubled each time (at most 6 h
+    apart). Default: 30."""
+    return timedelta(seconds=float(os.environ.get("OPENPCF_PACT_RETRY_BASE") or 30))
+
+
+def pact_max_attempts() -> int:
+    """OPENPCF_PACT_MAX_ATTEMPTS: tries per event before giving up (never beyond 72 h). Default: 12."""
+    return int(os.environ.get("OPENPCF_PACT_MAX_ATTEMPTS") or 12)
+
+
+def pact_poll() -> float:
+    """OPENPCF_PACT_POLL: seconds between the delivery worker's rounds. Default: 15."""
+    return float(os.environ.get("OPENPCF_PACT_POLL") or 15)
+
+
+def pact_worker() -> bool:
+    """OPENPCF_PACT_WORKER: run the delivery worker in the API server. Default: 1 (yes)."""
+    return _on("OPENPCF_PACT_WORKER")
+
+
+def pact_ca_bundle() -> str | None:
+    """OPENPCF_PACT_CA_BUNDLE: CA certificates (PEM) trusted for partners' HTTPS endpoints, e.g.
+    a partner's self-signed certificate. Default: the system's."""
+    return os.environ.get("OPENPCF_PACT_CA_BUNDLE") or None
+
+
+def pact_event_source(version: str) -> str:
+    """The `source` of outgoing PACT events when the request's host is not known:
+    //<host of OPENPCF_PUBLIC_URL>/<version>/events."""
+    return f"//{urlsplit(public_url()).netloc}/{version}/events"
+
+
+def token_rate() -> tuple[int, int]:
+    """OPENPCF_TOKEN_RATE: POST /auth/token requests allowed per minute per client id and per
+    source address, as 'PER_CLIENT,PER_ADDRESS' (0 turns a limit off). Default: 10,30."""
+    raw = os.environ.get("OPENPCF_TOKEN_RATE") or "10,30"
+    first, _, second = raw.partition(",")
+    per_client = int(first)
+    return per_client, int(second) if second.strip() else per_client

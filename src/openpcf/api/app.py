@@ -15,16 +15,21 @@ from openpcf.api.routers import (
     audit,
     auth,
     calculations,
+    certification,
     factor_sets,
     factors,
+    ledger,
     meta,
     methodology,
+    monitoring,
     pact_v2,
     pact_v3,
     products,
+    registry,
     supplier_requests,
 )
 from openpcf.store.db import read_sessions, sessions
+from openpcf.web import routes as web_routes
 
 DESCRIPTION = """
 Product carbon footprints as a service: products and their model versions, calculations with
@@ -55,6 +60,10 @@ TAGS = [
     {"name": "methodology", "description": "Methodology profiles and product rules"},
     {"name": "supplier requests", "description": "Requests for suppliers' footprints"},
     {"name": "audit", "description": "Who changed what"},
+    {"name": "certification", "description": "Submissions, review, signed certificates, keys"},
+    {"name": "registry", "description": "Published certified footprints (public)"},
+    {"name": "ledger", "description": "Append-only hash chain: head, entries, verification"},
+    {"name": "monitoring", "description": "Plant meters, live emissions, ETS allowances"},
     {"name": "meta", "description": "Liveness and identity"},
     {"name": "PACT v3", "description": "PACT Technical Specifications v3.0 data exchange"},
     {"name": "PACT v2", "description": "PACT Technical Specifications v2.3 data exchange"},
@@ -65,7 +74,7 @@ ROUTERS = tuple(
     m.router
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
-        supplier_requests, audit, pact_v3, pact_v2,
+        supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
     )
 )  # fmt: skip
 
@@ -86,6 +95,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
     return app
 
 

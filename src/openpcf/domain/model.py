@@ -138,6 +138,16 @@ class DataQuality(_Strict):
         ) / 5
 
 
+def _check_own_uncertainty(u: Uncertainty | None, value: float, what: str, owner: str) -> None:
+    """A distribution of a number that carries no dq ratings of its own: no pedigree."""
+    if u is None:
+        return
+    if u.pedigree:
+        raise ValueError(f"uncertainty: pedigree: true needs dq ratings, which {owner} does not "
+                         "have; give gsd (or put the pedigree on an input's amount)")  # fmt: skip
+    u.check_value(value, what)
+
+
 class Pcf(_Strict):
     """A supplier-specific product carbon footprint used as this input's factor."""
 
@@ -154,8 +164,18 @@ class Pcf(_Strict):
     valid_until: date | None = Field(
         default=None, description="end of the footprint's validity period"
     )
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="distribution of `value` for Monte Carlo (`calc --uncertainty N`), in its "
+        "unit, e.g. {distribution: normal, sd: 0.3}; independent of the amount's",
+    )
 
     _check = field_validator("value")(lambda cls, v: _finite(v))
+
+    @model_validator(mode="after")
+    def _uncertainty_fits(self) -> Pcf:
+        _check_own_uncertainty(self.uncertainty, self.value, "value", "a supplier PCF")
+        return self
 
 
 _SOURCES = ("factor", "pcf", "product", "electricity", "process")
@@ -225,6 +245,11 @@ class Emission(_Strict):
     unit: str = Field(min_length=1, description="a mass unit: kg, g, t")
     stage: Stage = "production"
     origin: Origin = "fossil"
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="distribution of the amount for Monte Carlo (`calc --uncertainty N`), in "
+        "its unit, e.g. {distribution: lognormal, gsd: 1.1}",
+    )
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
 
@@ -244,6 +269,7 @@ class Emission(_Strict):
                 "a negative amount (a removal) is allowed only for CO2 of biogenic or "
                 "land-use origin"
             )
+        _check_own_uncertainty(self.uncertainty, self.amount, "amount", "a direct emission")
         return self
 
 

@@ -17,6 +17,12 @@ from openpcf.domain.result import Amount, DataQualitySummary, DeclaredUnit, Prov
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 URN_PREFIX = "urn:openpcf:product:"
+CPC = r"^[0-9]{1,5}$"  # UN CPC Ver.2.1: section (1 digit) ... subclass (5 digits)
+CPC_DOC = "UN CPC Ver.2.1 code (1 to 5 digits), required to serve the product in PACT v2"
+CLASSIFICATIONS_DOC = (
+    "other product classifications as URNs (PACT productClassifications), e.g. "
+    "urn:pact:productclassification:hs:252329"
+)
 
 
 def product_urn(tenant: str, slug: str) -> str:
@@ -32,6 +38,14 @@ class Role(StrEnum):
 
 
 WRITERS = frozenset({Role.admin, Role.member})
+
+
+class TenantKind(StrEnum):
+    """What an organisation is to the certification workflow."""
+
+    enterprise = "enterprise"  # makes products and submits their footprints for certification
+    verifier = "verifier"  # a verification body: its verifier users review and sign certificates
+    regulator = "regulator"  # its admins watch coverage and may revoke certificates
 
 
 class Visibility(StrEnum):
@@ -50,6 +64,7 @@ class _In(BaseModel):
 class TenantInfo(_Out):
     slug: str = Field(description="short name, part of product URNs", examples=["demo"])
     name: str = Field(examples=["Demo Battery Co."])
+    kind: TenantKind = TenantKind.enterprise
     created_at: datetime | None = None
 
 
@@ -122,6 +137,10 @@ class ProductCreate(_In):
     )
     name: str = Field(min_length=1, max_length=300, examples=["LFP prismatic cell 280 Ah"])
     visibility: Visibility = Visibility.private
+    cpc: str | None = Field(default=None, pattern=CPC, examples=["4642"], description=CPC_DOC)
+    classifications: list[str] = Field(
+        default_factory=list, max_length=20, description=CLASSIFICATIONS_DOC
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -135,6 +154,12 @@ class ProductCreate(_In):
 class ProductUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=300)
     visibility: Visibility | None = None
+    cpc: str | None = Field(
+        default=None, pattern=f"{CPC}|^$", description=CPC_DOC + "; '' removes it"
+    )
+    classifications: list[str] | None = Field(
+        default=None, max_length=20, description=CLASSIFICATIONS_DOC + "; [] removes them"
+    )
 
 
 class ProductInfo(_Out):
@@ -147,6 +172,8 @@ class ProductInfo(_Out):
         default=None, description="number of the latest model version (owners only)"
     )
     created_at: datetime | None = None
+    cpc: str | None = Field(default=None, description=CPC_DOC)
+    classifications: list[str] = Field(default_factory=list, description=CLASSIFICATIONS_DOC)
 
 
 class ModelVersionInfo(_Out):

@@ -25,6 +25,7 @@ from openpcf.domain.platform import (
     Principal,
     Role,
     TenantInfo,
+    TenantKind,
     TokenResponse,
     UserInfo,
 )
@@ -89,7 +90,11 @@ def utc(dt: datetime | None) -> datetime | None:
 
 
 def create_tenant(
-    session: Session, who: Principal, slug: str, name: str | None = None
+    session: Session,
+    who: Principal,
+    slug: str,
+    name: str | None = None,
+    kind: TenantKind = TenantKind.enterprise,
 ) -> TenantInfo:
     import re
 
@@ -102,7 +107,7 @@ def create_tenant(
         attribute(session, who.actor, slug)
         if session.scalar(select(Tenant).where(Tenant.slug == slug)) is not None:
             raise Conflict(f"tenant '{slug}' already exists")
-        tenant = Tenant(slug=slug, name=name or slug)
+        tenant = Tenant(slug=slug, name=name or slug, kind=TenantKind(kind).value)
         session.add(tenant)
         session.flush()
         return _tenant_info(tenant)
@@ -363,7 +368,9 @@ def _user_principal(user: User) -> Principal:
 
 
 def _tenant_info(t: Tenant) -> TenantInfo:
-    return TenantInfo(slug=t.slug, name=t.name, created_at=utc(t.created_at))
+    return TenantInfo(
+        slug=t.slug, name=t.name, kind=TenantKind(t.kind), created_at=utc(t.created_at)
+    )
 
 
 def _user_info(u: User) -> UserInfo:

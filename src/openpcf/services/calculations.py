@@ -39,6 +39,7 @@ from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
 from openpcf.services.factor_sets import published_sets
 from openpcf.services.products import latest_version, loaded_version, own_product, readable_product
 from openpcf.services.project import Project
+from openpcf.services.recompute import record_usage
 from openpcf.store.models import Calculation, ModelVersion, Product
 
 
@@ -84,6 +85,7 @@ def run_calculation(
         row.model_version = version
         session.add(row)
         session.flush()
+        record_usage(session, row, project, result)  # for recomputation when factors change
         return _info(row, product.urn, result, owner=True)
 
 

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openpcf.domain.errors import ModelError
+from openpcf.domain.ledger import GREEN_CERTIFICATE_CLAIMED
+from openpcf.services import ledger
 from openpcf.services.project import Project
-from openpcf.store.audit import attribute
+from openpcf.store.audit import ACTOR, attribute
 from openpcf.store.models import CertificateClaim
 from openpcf.units import factor_between
 
@@ -82,6 +84,11 @@ def claim_certificates(session: Session, tenant: str, project: Project, who: str
                 tenant=tenant, certificate_id=c.certificate_id, product=product, kwh=c.kwh,
                 generation=c.generation, claimed_by=who,
             ))  # fmt: skip
+            # a claim is a ledger entry too, in the same transaction (both or neither)
+            ledger.append(session, session.info.get(ACTOR) or who, GREEN_CERTIFICATE_CLAIMED, {
+                "tenant": tenant, "certificate_id": c.certificate_id, "product": product,
+                "kwh": c.kwh, "generation": c.generation,
+            })  # fmt: skip
         elif row.product != product:
             raise ModelError(
                 f"certificate {c.certificate_id} (input '{c.input}') is already claimed by "

@@ -23,8 +23,10 @@ from openpcf.domain.platform import (
     ClientCredentials,
     Principal,
     ProductCreate,
+    ProductUpdate,
     Role,
     SupplierRequestCreate,
+    TenantKind,
     Visibility,
     product_urn,
 )
@@ -43,13 +45,21 @@ from openpcf.store.models import (
 TENANTS = [
     ("demo", "Demo Battery Co. (LFP cells)"),
     ("supplier", "Jiangsu Materials Co. (steel, clinker, cement)"),
+    ("cnverify", "CN Verify Certification Centre (verification body)"),
+    ("regulator", "Provincial Ecology and Environment Department (regulator)"),
 ]
+KINDS = {"cnverify": TenantKind.verifier, "regulator": TenantKind.regulator}
 USERS = [
     ("demo", "admin@demo.example", Role.admin),
     ("demo", "member@demo.example", Role.member),
     ("demo", "verifier@demo.example", Role.verifier),  # a third-party verifier's account
     ("supplier", "admin@supplier.example", Role.admin),
+    ("cnverify", "verifier@cnverify.example", Role.verifier),  # reviews and signs
+    ("cnverify", "admin@cnverify.example", Role.admin),
+    ("regulator", "admin@regulator.example", Role.admin),
 ]
+# the footprint taken through certification to the public registry: (product, profile)
+CERTIFIED = ("lfp-cell-280ah", "gb-t-24067")
 CLIENTS = [("demo", "demo-erp"), ("supplier", "supplier-pact")]
 # tenant, slug, model file, visibility, profiles computed; sub-assemblies first
 PRODUCTS = [
@@ -60,6 +70,15 @@ PRODUCTS = [
     ("supplier", "hot-rolled-coil", "hot-rolled-steel.yaml", Visibility.public, ["gb-t-24067"]),
 ]
 TOKEN_NAME = "demo"
+# UN CPC Ver.2.1 classes (UN Statistics Division, Central Product Classification Version 2.1,
+# 2015, https://unstats.un.org/unsd/classifications/Econ/cpc): 3744 Portland cement, aluminous
+# cement, slag cement and similar hydraulic cements, except in the form of clinkers; 3743
+# cement clinkers; 4121 flat-rolled products of iron or non-alloy steel, not further worked
+# than hot-rolled; 4642 electric accumulators. PACT v2 serves only products with a CPC code.
+DEMO_CPC = {"lfp-cell-280ah": "4642", "clinker": "3743", "cement-po-42-5": "3744",
+            "hot-rolled-coil": "4121"}  # fmt: skip
+# Every demo user signs in to the web UI with this password (a demo, never a real deployment).
+DEMO_PASSWORD = "openpcf-demo"
 
 
 @dataclass
@@ -67,6 +86,7 @@ class DemoCredentials:
     # (tenant, email, role, token)
     tokens: list[tuple[str, str, Role, str]] = field(default_factory=list)
     clients: list[ClientCredentials] = field(default_factory=list)
+    certificates: list[str] = field(default_factory=list)  # published certificate ids
     # (product URN, profile, calculation id, pcf, declared unit)
     calculations: list[tuple[str, str, str, float, str]] = field(default_factory=list)
 
@@ -76,11 +96,19 @@ def load_demo(sessions: sessionmaker) -> DemoCredentials:
     out = DemoCredentials()
     for slug, name in TENANTS:
         if _scalar(sessions, select(Tenant.id).where(Tenant.slug == slug)) is None:
-            accounts.create_tenant(sessions(), op, slug, name)
+            kind = KINDS.get(slug, TenantKind.enterprise)
+            accounts.create_tenant(sessions(), op, slug, name, kind)
     for tenant, email, role in USERS:
         if _scalar(sessions, select(User.id).where(User.email == email)) is None:
             new = accounts.create_user(
-                sessions(), op, tenant, email, role, token_days=None, token_name=TOKEN_NAME
+                sessions(),
+                op,
+                tenant,
+                email,
+                role,
+                password=DEMO_PASSWORD,
+                token_days=None,
+                token_name=TOKEN_NAME,
             )
             issued = new.token
         else:
@@ -105,8 +133,15 @@ def load_demo(sessions: sessionmaker) -> DemoCredentials:
         urn = product_urn(tenant, slug)
         text = data.joinpath(filename).read_text("utf-8")
         if _scalar(sessions, select(Product.id).where(Product.urn == urn)) is None:
-            new = ProductCreate(slug=slug, name=_model_name(text), visibility=visibility)
+            new = ProductCreate(
+                slug=slug, name=_model_name(text), visibility=visibility, cpc=DEMO_CPC.get(slug)
+            )
             products.create_product(sessions(), who, new)
+        elif (
+            slug in DEMO_CPC
+            and _scalar(sessions, select(Product.cpc).where(Product.urn == urn)) is None
+        ):
+            products.update_product(sessions(), who, urn, ProductUpdate(cpc=DEMO_CPC[slug]))
         version, _ = products.add_model_version(sessions(), who, urn, text, "application/yaml")
         for profile in profiles:
             info = _calculation(sessions, who, urn, version.number, profile)
@@ -130,6 +165,7 @@ def load_demo(sessions: sessionmaker) -> DemoCredentials:
                 message="Steel casing: please share the PACT footprint of your hot-rolled coil.",
             ),
         )
+    out.certificates.append(_certified(sessions, out))
     return out
 
 
@@ -175,3 +211,37 @@ def _model_name(text: str) -> str:
 def _scalar(sessions: sessionmaker, query: Select) -> Any:
     with sessions() as s:
         return s.scalar(query)
+
+
+def _certified(sessions: sessionmaker, out: DemoCredentials) -> str:
+    """The demo's LFP cell footprint, submitted to cnverify, certified and published (once)."""
+    from openpcf.domain.certification import Action, SubmissionCreate, TransitionRequest
+    from openpcf.services import certification
+    from openpcf.store.models_certification import IssuedCertificate
+
+    slug, profile = CERTIFIED
+    urn = product_urn("demo", slug)
+    with sessions() as s:
+        done = s.scalar(select(IssuedCertificate.certificate_id).where(
+            IssuedCertificate.product_urn == urn, IssuedCertificate.published_at.is_not(None)
+        ))  # fmt: skip
+    if done is not None:
+        return str(done)
+    calc_id = next(c for u, p, c, _, _ in out.calculations if u == urn and p == profile)
+    enterprise = _acting(sessions, "demo")
+    verifier = _acting(sessions, "cnverify").model_copy(
+        update={"kind": "user", "subject": "verifier@cnverify.example", "role": Role.verifier}
+    )
+    new = SubmissionCreate(product=urn, calculation_id=calc_id, verifier="cnverify",
+                           comment="GB/T 24067 footprint of the 280 Ah cell for verification")  # fmt: skip
+    sub = certification.create_submission(sessions(), enterprise, new).id
+    for who, action, comment in (
+        (enterprise, Action.submit, "Please verify."),
+        (verifier, Action.start_review, "Reviewing the bill of materials and grid factors."),
+        (verifier, Action.certify, "Primary data checked against meter records."),
+        (enterprise, Action.publish, "Published for the label."),
+    ):
+        info = certification.transition(
+            sessions(), who, sub, TransitionRequest(action=action, comment=comment)
+        )
+    return str(info.certificate_id)

@@ -6,6 +6,8 @@ What is sampled, each as a multiplier of its stated value (`domain/uncertainty.p
   sub-assembly, the line's coefficient in the technosphere of the models;
 - every factor with `uncertainty`, once per iteration wherever it is used (lines sharing a
   factor share its error);
+- the value of every supplier footprint (`pcf:`) with `uncertainty`, and the amount of every
+  direct emission with `uncertainty`, each its own parameter;
 - the uncertain exchanges of every background database a `process:` input draws on (the
   database's technosphere and biosphere entries; `engine.uncertainty.background_scores`).
 
@@ -97,6 +99,7 @@ def monte_carlo(
     params = _Parameters()
     weight = _weights(inv, acc)
     amount_param = {id(ln): _amount_parameter(ln, params) for c in inv.columns for ln in c.lines}
+    value_param = _value_parameters(project, inv, params)
     for c in inv.columns:
         for ln in c.lines:
             for factor, _ in ln.parts:
@@ -105,7 +108,7 @@ def monte_carlo(
     background, notes = _background(inv, acc, iterations, seed, progress)
 
     def run(mult: np.ndarray, scores: dict[tuple[str, int], np.ndarray], n: int) -> np.ndarray:
-        return _totals(project, inv, weight, amount_param, params, mult, scores, n,
+        return _totals(project, inv, weight, amount_param, value_param, params, mult, scores, n,
                        acc.excluded_stages)  # fmt: skip
 
     certain = {key: s.deterministic for key, s in background.items()}
@@ -192,6 +195,35 @@ def _factor_parameter(factor: Factor, params: _Parameters) -> int | None:
     return params.factor_index[factor.id]
 
 
+def _value_parameters(project: Project, inv: Inventory, params: _Parameters) -> dict[int, int]:
+    """Parameters of the lines whose own value is uncertain: a supplier PCF's value, a direct
+    emission's amount. Keyed by id(line)."""
+    out: dict[int, int] = {}
+    for index, col in enumerate(inv.columns):
+        model = project.models[index].model
+        prefix = "" if index == 0 else f"{model.product.name} / "
+        for ln in col.lines:
+            pcf = ln.input.pcf if ln.input is not None else None
+            if pcf is not None and pcf.uncertainty is not None:
+                u = pcf.uncertainty
+                out[id(ln)] = params.add(
+                    u.relative(pcf.value), f"supplier PCF of input '{prefix}{ln.name}' "
+                    f"{pcf.value:g} {pcf.unit}: {_describe(u)}",
+                )  # fmt: skip
+        # build_inventory appends one line per direct emission, in order, after the inputs
+        emitted = [ln for ln in col.lines if ln.kind == "emission"]
+        if len(emitted) != len(model.emissions):
+            raise CalculationError(f"internal check failed: {len(emitted)} emission lines for "
+                                   f"{len(model.emissions)} emissions of {model.product.name}")  # fmt: skip
+        for ln, em in zip(emitted, model.emissions, strict=True):
+            if em.uncertainty is not None:
+                out[id(ln)] = params.add(
+                    em.uncertainty.relative(em.amount), f"direct emission '{prefix}{ln.name}' "
+                    f"{em.amount:g} {em.unit} {em.gas}: {_describe(em.uncertainty)}",
+                )  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True)
 class _Background:
     scores: np.ndarray  # (iterations,) kg CO2e counted per unit of the process
@@ -275,6 +307,7 @@ def _totals(
     inv: Inventory,
     weight: dict[Flow, float],
     amount_param: dict[int, int | None],
+    value_param: dict[int, int],
     params: _Parameters,
     mult: np.ndarray,
     scores: dict[tuple[str, int], np.ndarray],
@@ -300,6 +333,9 @@ def _totals(
                 value = value + _kg_co2e(flows, weight) * f
         else:
             value = np.full(n, _kg_co2e(ln.flows, weight))
+            k = value_param.get(id(ln))
+            if k is not None:  # a supplier PCF's value or a direct emission's amount
+                value = value * mult[:, k]
         return amount(ln) * value
 
     size = len(inv.columns)
@@ -354,7 +390,8 @@ def _method(iterations: int, seed: int, inv: Inventory, notes: list[str], sample
     else:
         how = "GMRES preconditioned with the deterministic system's LU"
     text = (f"Monte Carlo, {iterations} iterations drawn with numpy's PCG64 from seed {seed}: "
-            "every uncertain input amount, factor and background exchange as a multiplier of "
+            "every uncertain input amount, factor, supplier PCF, direct emission and "
+            "background exchange as a multiplier of "
             f"its stated value; the product's {size} model(s) solved for all iterations at once "
             f"({how})")  # fmt: skip
     return text + "".join(f"; {n}" for n in notes)

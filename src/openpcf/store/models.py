@@ -28,6 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 class Base(DeclarativeBase):
     __audit_omit__: ClassVar[frozenset[str]] = frozenset()
+    # Bulk tables written through SQLAlchemy Core, which the ORM's audit hook does not see:
+    # their writer puts one audit entry per batch instead (say so in the table's docstring).
+    __audit_per_batch__: ClassVar[bool] = False
 
 
 def _created_at() -> Mapped[datetime]:
@@ -58,6 +61,8 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # enterprise | verifier (a verification body) | regulator; see domain.platform.TenantKind
+    kind: Mapped[str] = mapped_column(String(20), server_default="enterprise")
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -145,6 +150,9 @@ class Product(Base):
     visibility: Mapped[str] = mapped_column(String(10))
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = _created_at()
+    # UN CPC Ver.2.1 code (PACT v2 productCategoryCpc) and other classification URNs (0004)
+    cpc: Mapped[str | None] = mapped_column(String(10))
+    classifications: Mapped[list[str] | None] = mapped_column(JSON)
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
 
@@ -259,5 +267,6 @@ class AuditEntry(Base):
 from openpcf.store import (  # noqa: E402
     models_certification,  # noqa: F401
     models_monitoring,  # noqa: F401
+    models_pact,  # noqa: F401
     models_recompute,  # noqa: F401
 )
