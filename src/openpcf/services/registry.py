@@ -10,7 +10,6 @@ credentials, and nothing here holds a bill of materials.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from openpcf import config
 from openpcf.domain.certification import Integrity, State, effective_state
+from openpcf.io.label import product_page_url
 from openpcf.services.accounts import utc
 from openpcf.services.certification import integrity_of
 from openpcf.services.errors import NotFound
@@ -190,9 +191,8 @@ def coverage(session: Session) -> Coverage:
 
 
 def public_url(certificate_id: str) -> str:
-    """OPENPCF_PUBLIC_URL (default http://127.0.0.1:8000) + /p/{certificate_id}."""
-    base = os.environ.get("OPENPCF_PUBLIC_URL") or "http://127.0.0.1:8000"
-    return f"{base.rstrip('/')}/p/{certificate_id}"
+    """The certificate's public product page (the label's QR code points there)."""
+    return product_page_url(config.public_url(), certificate_id)
 
 
 def _status(cert: IssuedCertificate, now: datetime) -> State:

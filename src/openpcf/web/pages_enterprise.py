@@ -16,6 +16,7 @@ import yaml
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from openpcf import config
 from openpcf.domain.certification import Action, SubmissionCreate, TransitionRequest
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.model import STAGES
@@ -487,7 +488,11 @@ def label(request: Request, user: Enterprise, calculation_id: str, fmt: str) -> 
 
 def public_base_url(request: Request) -> str:
     """OPENPCF_PUBLIC_URL, else the address this request came to (for QR codes and links)."""
-    return os.environ.get("OPENPCF_PUBLIC_URL") or str(request.base_url).rstrip("/")
+    return (
+        config.public_url()
+        if "OPENPCF_PUBLIC_URL" in os.environ
+        else str(request.base_url).rstrip("/")
+    )
 
 
 def label_response(
