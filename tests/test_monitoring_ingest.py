@@ -133,6 +133,22 @@ def test_a_redelivered_batch_counts_once(plant) -> None:
     assert hour["coal"].amount == pytest.approx(0.5)  # 0.25 + 0.25, not doubled
 
 
+def test_after_a_restart_a_redelivery_and_new_readings_share_a_batch(plant) -> None:
+    """After a crash the broker redelivers what was stored but not acknowledged, in the same
+    batch as new readings of the same meter and of others: each reading counts once."""
+    url, who = plant
+    ingestor(url).ingest([msg("grid", [{"ts": T0, "value": 1000}, {"ts": T0 + 30, "value": 1100}])])
+    restarted = ingestor(url)
+    report = restarted.ingest([
+        msg("grid", [{"ts": T0, "value": 1000}, {"ts": T0 + 30, "value": 1100}]),  # redelivered
+        msg("grid", [{"ts": T0 + 60, "value": 1250}, {"ts": T0 + 90, "value": 1300}]),  # new
+        msg("coal", [{"ts": T0 + 10, "value": 0.25}, {"ts": T0 + 20, "value": 0.25}]),  # new
+    ])  # fmt: skip
+    assert (report.accepted, report.duplicates, report.rejected) == (4, 2, 0)
+    with read(url, who) as s:
+        assert s.scalar(select(func.count()).select_from(MonitoringReading)) == 6
+
+
 def test_malformed_and_impossible_readings_are_kept_with_reasons(plant) -> None:
     url, who = plant
     bad = [

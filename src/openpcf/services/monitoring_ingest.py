@@ -115,7 +115,7 @@ class BatchReport:
     reasons: list[str] = field(default_factory=list)  # the first few, for logs
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: field-wise == on numpy arrays is ambiguous
 class _Chunk:
     """Accepted readings of one meter under one factor and UTC offset: the rows to store."""
 
