@@ -13,7 +13,7 @@ multi-output processes with physical allocation factors, and eight greenhouse-ga
 flows of several origins plus ten other elementary flows. With `--path` it imports that export.
 
 Measured, with wall-clock time on this machine (into a temporary OPENPCF_HOME):
-- import: read, link, write the datapackage (`openpcf.services.databases.import_database`);
+- import: read, link, write the datapackage (`openpcf.services.lci.databases.import_database`);
 - load of the stored version, factorisation of I - A (cold cache), and the one transposed solve
   giving every process's per-gas footprint, weighted to kg CO2e (AR6); footprints per second;
 - one process at a time, extrapolated from a sample: (a) warm, the factorisation reused and one
@@ -238,7 +238,7 @@ def main() -> None:
     from openpcf.engine import solve
     from openpcf.engine.solve import factorise, footprints_of_all_processes, inventory_for
     from openpcf.factors.bundled import gwp_table
-    from openpcf.services import databases
+    from openpcf.services.lci import databases
 
     console.print(f"[bold]openpcf database benchmark[/bold]: Python {platform.python_version()}, "
                   f"numpy {np.__version__}, scipy {scipy.__version__}, {os.cpu_count()} cores; "

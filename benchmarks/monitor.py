@@ -230,8 +230,8 @@ def _postgres(url: str, sql: str) -> None:
 def run(args: argparse.Namespace, home: Path, url: str, host: str, port: int) -> None:
 
     from openpcf.domain.platform import Role
-    from openpcf.services import accounts
-    from openpcf.services.monitoring_registry import apply_plant, plant_from, tenant_principal
+    from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
+    from openpcf.services.platform import accounts
     from openpcf.store.db import sessions
     from openpcf.store.models_monitoring import MonitoringAggregate, MonitoringReading
 
@@ -334,7 +334,7 @@ def run(args: argparse.Namespace, home: Path, url: str, host: str, port: int) ->
 
 
 def _sse_every() -> float:
-    from openpcf.services.monitoring_live import sse_interval
+    from openpcf.services.monitoring.live import sse_interval
 
     return sse_interval()
 

@@ -48,8 +48,10 @@ from openpcf.domain.factor import Factor, FactorSet
 from openpcf.domain.platform import CalculationRequest, ProductCreate, Role
 from openpcf.engine.recompute import EXCLUDED, RECORD, recompute_chunk
 from openpcf.factors.bundled import bundled_set
-from openpcf.services import accounts, calculations, products
-from openpcf.services.recompute import (
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.catalogue import products
+from openpcf.services.platform import accounts
+from openpcf.services.recompute.run import (
     CHUNK,
     _change,
     _groups,

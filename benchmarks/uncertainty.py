@@ -152,15 +152,15 @@ def main() -> None:
     # imported after OPENPCF_HOME is set, so nothing touches the user's databases
     from openpcf.domain.lci import UncertainEntries
     from openpcf.engine import uncertainty as mc
-    from openpcf.services.calculate import accounting_for, calculate
-    from openpcf.services.databases import (
+    from openpcf.services.calculation.calculate import accounting_for, calculate
+    from openpcf.services.calculation.project import load_project
+    from openpcf.services.calculation.uncertainty import _flow_weights, monte_carlo
+    from openpcf.services.lci.databases import (
         factorisation,
         find_process,
         import_database,
         open_database,
     )
-    from openpcf.services.project import load_project
-    from openpcf.services.uncertainty import _flow_weights, monte_carlo
 
     console.print(f"[bold]openpcf Monte Carlo benchmark[/bold]: Python "
                   f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "

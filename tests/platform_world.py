@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 
 from openpcf.domain.platform import Role
-from openpcf.services import accounts
+from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 
 DEMO = files("openpcf.demo")

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
 from openpcf.api.app import create_app
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 from openpcf.store.db import sessions
 from openpcf.store.models import AccessToken, PersonalToken
 from tests.platform_world import World, demo_model, make_world

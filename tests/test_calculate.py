@@ -9,8 +9,8 @@ import pytest
 
 from openpcf.domain.errors import CalculationError, FactorError, UnitError
 from openpcf.domain.result import Result
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 Write = Callable[[str, str], Path]
 

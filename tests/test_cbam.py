@@ -24,8 +24,8 @@ import pytest
 from openpcf.domain.cbam import CbamDeclaration
 from openpcf.domain.errors import ModelError, UnitError
 from openpcf.factors.bundled import cbam_defaults
-from openpcf.services.cbam import embedded_emissions
-from openpcf.services.project import load_project
+from openpcf.services.calculation.cbam import embedded_emissions
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf as _openpcf
 

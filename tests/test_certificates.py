@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from openpcf.domain.errors import ModelError
-from openpcf.services.certificates import claims_in, list_claims, record_claims
-from openpcf.services.project import load_project
+from openpcf.services.calculation.project import load_project
+from openpcf.services.certification.green_certificates import claims_in, list_claims, record_claims
 from openpcf.store.models import Base
 
 from .cli_runner import openpcf_exe

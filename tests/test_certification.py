@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from openpcf.api.app import create_app
 from openpcf.domain.certification import check_document
 from openpcf.domain.platform import Role, TenantKind
-from openpcf.services import accounts
+from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from tests.databases import KINDS, empty_database
 from tests.platform_world import World, make_world

@@ -11,8 +11,8 @@ from lxml import etree
 
 from openpcf.domain.result import Result
 from openpcf.io import charts
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SVG = "{http://www.w3.org/2000/svg}"

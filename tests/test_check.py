@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from openpcf.services.check import check
-from openpcf.services.project import load_project
+from openpcf.services.calculation.check import check
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf
 

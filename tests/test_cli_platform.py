@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openpcf.cli import app
-from openpcf.services.accounts import principal_for_token
+from openpcf.services.platform.accounts import principal_for_token
 from openpcf.store.db import sessions
 
 runner = CliRunner()

@@ -20,8 +20,8 @@ import pytest
 from openpcf.domain.result import Result
 from openpcf.factors.bundled import bundled_set
 from openpcf.io.model_file import load_model
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf
 

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
-from openpcf.cli_template import template_app
+from openpcf.cli.template import template_app
 from openpcf.domain.errors import Location, OpenpcfError
 from openpcf.domain.model import STAGES, Certificate
 from openpcf.io.excel_bom import (
@@ -27,8 +27,8 @@ from openpcf.io.excel_bom import (
 )
 from openpcf.io.excel_template import UNITS, write_template
 from openpcf.io.model_file import load_model
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf
 

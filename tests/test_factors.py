@@ -12,8 +12,8 @@ from openpcf.domain.errors import FactorError
 from openpcf.factors.bundled import bundled_set, gwp_table
 from openpcf.factors.catalogue import Catalogue
 from openpcf.factors.electricity import resolve_electricity
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 from .conftest import REPO
 

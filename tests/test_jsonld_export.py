@@ -16,8 +16,8 @@ import yaml
 
 from openpcf.domain.result import Result
 from openpcf.io.olca_jsonld_export import write_jsonld
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf_exe
 

@@ -24,8 +24,8 @@ from openpcf.io.label import (
     label_value,
     png_pixels,
 )
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf
 

@@ -25,7 +25,7 @@ from openpcf.domain.lci import (
     REFERENCE_TREATMENT,
     UNLINKED,
 )
-from openpcf.services.databases import (
+from openpcf.services.lci.databases import (
     find_process,
     footprints,
     gas_footprints,

@@ -18,10 +18,10 @@ from sqlalchemy import create_engine, text
 
 from openpcf.domain.canonical import NotCanonicalizable, canonical_json, es_number, parse_strict
 from openpcf.domain.ledger import GENESIS, Entry, entry_hash, first_problem, next_entry
-from openpcf.services import ledger
-from openpcf.services.certificates import record_claims
+from openpcf.services.calculation.project import load_project
+from openpcf.services.certification import ledger
+from openpcf.services.certification.green_certificates import record_claims
 from openpcf.services.errors import InvalidRequest
-from openpcf.services.project import load_project
 from openpcf.store.audit import attribute
 from openpcf.store.db import sessions
 from tests.cli_runner import openpcf

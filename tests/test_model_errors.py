@@ -10,8 +10,8 @@ import pytest
 from openpcf.domain.errors import FactorError, ModelError, MultiError, OpenpcfError
 from openpcf.io.factor_file import load_factor_file
 from openpcf.io.model_file import load_model
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 Write = Callable[[str, str], Path]
 

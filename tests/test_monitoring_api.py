@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import ROUTERS, create_app
-from openpcf.services.monitoring_ingest import Ingestor
+from openpcf.services.monitoring.ingest import Ingestor
 from tests.databases import KINDS, empty_database
 from tests.platform_world import World, make_world
 from tests.test_monitoring_ingest import NOW, PLANT, T0, msg

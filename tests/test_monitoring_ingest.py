@@ -16,12 +16,12 @@ from sqlalchemy import func, select, text
 
 from openpcf.domain.model import ProductModel
 from openpcf.domain.platform import Principal, Role
-from openpcf.services import accounts
 from openpcf.services.errors import NotFound
-from openpcf.services.monitoring_activity import activity, fragment_yaml, parse_produced
-from openpcf.services.monitoring_ingest import Ingestor
-from openpcf.services.monitoring_live import allowance, emissions, live, rejected
-from openpcf.services.monitoring_registry import apply_plant, plant_from
+from openpcf.services.monitoring.activity import activity, fragment_yaml, parse_produced
+from openpcf.services.monitoring.ingest import Ingestor
+from openpcf.services.monitoring.live import allowance, emissions, live, rejected
+from openpcf.services.monitoring.registry import apply_plant, plant_from
+from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry
 from openpcf.store.models_monitoring import MonitoringReading, MonitoringRejected
@@ -67,7 +67,7 @@ def plant(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
         make_world(url)
         factory = sessions(url)
         with factory() as s:
-            from openpcf.services.monitoring_registry import tenant_principal
+            from openpcf.services.monitoring.registry import tenant_principal
 
             who = tenant_principal(s, "acme", accounts.operator("tests"))
         apply_plant(factory(), who, plant_from(PLANT))
@@ -358,7 +358,7 @@ def test_fast_path_and_reading_by_reading_store_the_same_rows(
         make_world(other)
         factory = sessions(other)
         with factory() as s:
-            from openpcf.services.monitoring_registry import tenant_principal
+            from openpcf.services.monitoring.registry import tenant_principal
 
             acme = tenant_principal(s, "acme", accounts.operator("tests"))
         apply_plant(factory(), acme, plant_from(PLANT))

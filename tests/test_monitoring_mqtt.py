@@ -24,12 +24,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
 
-from openpcf.services import accounts
-from openpcf.services.monitoring_ingest import Ingestor
-from openpcf.services.monitoring_live import emissions
-from openpcf.services.monitoring_mqtt import IngestionService, Settings
-from openpcf.services.monitoring_registry import apply_plant, plant_from, tenant_principal
-from openpcf.services.monitoring_simulate import Publisher
+from openpcf.services.monitoring.ingest import Ingestor
+from openpcf.services.monitoring.live import emissions
+from openpcf.services.monitoring.mqtt import IngestionService, Settings
+from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
+from openpcf.services.monitoring.simulate import Publisher
+from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from openpcf.store.models_monitoring import MonitoringReading, MonitoringRejected
 from tests.cli_runner import openpcf_exe

@@ -246,7 +246,7 @@ def test_expired_token_is_token_expired(ctx: Ctx) -> None:
 
     from sqlalchemy import update
 
-    from openpcf.services.accounts import token_hash
+    from openpcf.services.platform.accounts import token_hash
     from openpcf.store.db import sessions
     from openpcf.store.models import AccessToken
 

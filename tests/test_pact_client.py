@@ -13,8 +13,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from openpcf.cli import app
-from openpcf.services import accounts
-from openpcf.services.pact_client import PactClientError, fetch_footprints
+from openpcf.services.exchange.client import PactClientError, fetch_footprints
+from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from openpcf.store.models import SupplierRequest
 from tests.test_serve import CLIENT, FOOTPRINT, serving

@@ -22,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 
 from openpcf.api.app import create_app
 from openpcf.io.pact_schema import PactSpecMissing, schema_errors
-from openpcf.services import pact_delivery
+from openpcf.services.exchange import delivery as pact_delivery
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry
 from openpcf.store.models_pact import PactDelivery

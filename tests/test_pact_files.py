@@ -23,9 +23,9 @@ from openpcf.io.pact_schema import (
     PACT_VERSIONS,
     schema_errors,
 )
-from openpcf.services.calculate import calculate
-from openpcf.services.pact_exchange import export_pact, import_into, input_from_pact
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
+from openpcf.services.exchange.files import export_pact, import_into, input_from_pact
 
 from .cli_runner import openpcf as _openpcf
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from openpcf.domain.errors import DatabaseError, ModelError, UnitError
-from openpcf.services.calculate import calculate
-from openpcf.services.databases import find_process, footprints, import_database, open_database
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
+from openpcf.services.lci.databases import find_process, footprints, import_database, open_database
 from tests import lci_data as data
 
 Write = Callable[[str, str], Path]

@@ -14,9 +14,9 @@ import pytest
 
 from openpcf.domain.errors import ModelError
 from openpcf.domain.result import Result
-from openpcf.services.calculate import calculate
-from openpcf.services.compare import compare
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.compare import compare
+from openpcf.services.calculation.project import load_project
 
 Write = Callable[[str, str], Path]
 

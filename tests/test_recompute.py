@@ -31,10 +31,12 @@ from openpcf.domain.platform import (
 from openpcf.engine.recompute import RECORD
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
-from openpcf.services import accounts, calculations, factor_sets, products
-from openpcf.services.calculate import calculate
-from openpcf.services.calculations import stored_project
-from openpcf.services.recompute import changes_of, recompute, recomputed_calculation
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.stored import stored_project
+from openpcf.services.catalogue import factor_sets, products
+from openpcf.services.platform import accounts
+from openpcf.services.recompute.run import changes_of, recompute, recomputed_calculation
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry, Calculation, ModelVersion
 from openpcf.store.models_recompute import CalculationUsage, RecomputedFootprint, RecomputeRun
@@ -448,7 +450,7 @@ def test_the_command_reports_and_stores_as_the_operator(
 def test_bulk_writes_store_every_value_exactly(store: sessionmaker) -> None:
     """250 footprints through the bulk writers (SQLite: INSERTs of 100 rows and a remainder;
     PostgreSQL: binary COPY built with numpy, one layout per grade) read back bit for bit."""
-    from openpcf.services.recompute import RecomputeReport, _Rows, _Target, _write
+    from openpcf.services.recompute.run import RecomputeReport, _Rows, _Target, _write
 
     with store() as s:
         tenants = s.execute(text("SELECT id FROM tenants ORDER BY id")).scalars().all()
@@ -510,7 +512,7 @@ def test_bulk_writes_store_every_value_exactly(store: sessionmaker) -> None:
 def test_a_calculation_with_two_recorded_versions_of_the_set_is_recalculated_once_in_full(
     store: sessionmaker, tmp_path: Path
 ) -> None:
-    from openpcf.services.recompute import _recorded_set
+    from openpcf.services.recompute.run import _recorded_set
     from openpcf.store.audit import attribute
 
     acme = _admin(store, "acme")

@@ -18,8 +18,8 @@ from openpcf.io.label import CertificateSummary
 from openpcf.io.report_html import SECTIONS, TEXT, ReportContext, render_report_html
 from openpcf.io.report_pdf import html_to_pdf
 from openpcf.rules.catalogue import product_rules, profile
-from openpcf.services.calculate import calculate
-from openpcf.services.project import load_project
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf
 

@@ -35,8 +35,11 @@ from openpcf.domain.platform import (
     SupplierRequestCreate,
     SupplierRequestStatus,
 )
-from openpcf.services import accounts, calculations, factor_sets, products, supplier_requests
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.catalogue import factor_sets, products
 from openpcf.services.errors import Immutable
+from openpcf.services.exchange import supplier_requests
+from openpcf.services.platform import accounts
 from openpcf.store.audit import UnattributedWrite
 from openpcf.store.db import head_revision, new_engine, sessions, upgrade
 from openpcf.store.models import AuditEntry, Base, FactorSetVersion, Product, Tenant
@@ -307,7 +310,7 @@ def test_a_user_signs_in_with_a_password(store: sessionmaker) -> None:
 
 
 def test_demo_loading_twice_adds_nothing(database_url: str) -> None:
-    from openpcf.services.demo import load_demo
+    from openpcf.services.platform.demo import load_demo
 
     factory = sessions(database_url)
     first = load_demo(factory)

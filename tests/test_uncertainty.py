@@ -24,10 +24,15 @@ from openpcf.domain.factor import Factor
 from openpcf.domain.uncertainty import LOGNORMAL, NORMAL, TRIANGULAR, UNIFORM
 from openpcf.engine import uncertainty as mc
 from openpcf.engine.solve import factorise
-from openpcf.services.calculate import accounting_for, calculate
-from openpcf.services.databases import factorisation, find_process, import_database, open_database
-from openpcf.services.project import load_project
-from openpcf.services.uncertainty import monte_carlo
+from openpcf.services.calculation.calculate import accounting_for, calculate
+from openpcf.services.calculation.project import load_project
+from openpcf.services.calculation.uncertainty import monte_carlo
+from openpcf.services.lci.databases import (
+    factorisation,
+    find_process,
+    import_database,
+    open_database,
+)
 from tests import lci_data as data
 
 from .cli_runner import openpcf_exe
@@ -392,7 +397,7 @@ def uncertain_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _weights(db) -> np.ndarray:  # type: ignore[no-untyped-def]
-    from openpcf.services.uncertainty import _flow_weights
+    from openpcf.services.calculation.uncertainty import _flow_weights
 
     return _flow_weights(db, GB)
 

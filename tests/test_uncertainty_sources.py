@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from openpcf.domain.errors import ModelError
-from openpcf.services.calculate import accounting_for, calculate
-from openpcf.services.project import load_project
-from openpcf.services.uncertainty import monte_carlo
+from openpcf.services.calculation.calculate import accounting_for, calculate
+from openpcf.services.calculation.project import load_project
+from openpcf.services.calculation.uncertainty import monte_carlo
 
 Write = Callable[[str, str], Path]
 GB = accounting_for("gb-t-24067")

@@ -18,8 +18,11 @@ from openpcf.domain.platform import (
     Visibility,
     product_urn,
 )
-from openpcf.services import accounts, calculations, certification, products
-from openpcf.services.sign_in import principal_for_user
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.catalogue import products
+from openpcf.services.certification import workflow as certification
+from openpcf.services.platform import accounts
+from openpcf.services.platform.sign_in import principal_for_user
 from openpcf.store.db import sessions
 from tests.platform_world import demo_model
 

@@ -16,8 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from sqlalchemy.orm import Session
 
 from openpcf.domain.platform import ANONYMOUS, Principal
-from openpcf.services.accounts import principal_for_token
 from openpcf.services.errors import AuthenticationFailed
+from openpcf.services.platform.accounts import principal_for_token
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -99,7 +99,7 @@ class IssuedCertificate(Base):
 
 class SigningKey(Base):
     """A verifier user's Ed25519 public key; the private key is kept outside the database
-    (see `services/signing.py`). Retired keys stay: they still check old certificates."""
+    (see `services/certification/signing.py`). Retired keys stay: they still check old certificates."""
 
     __tablename__ = "signing_keys"
 

@@ -1,4 +1,4 @@
-"""Tables of the recompute feature (see migration 0007 and `services/recompute.py`).
+"""Tables of the recompute feature (see migration 0007 and `services/recompute/run.py`).
 
 - `recompute_factor_sets` / `recompute_factors`: every factor-set version a calculation drew on,
   recorded whole the first time it is seen (keyed by its content's sha256, so a set is never

@@ -28,7 +28,7 @@ from starlette.responses import Response
 
 from openpcf import config
 from openpcf.domain.platform import WRITERS, Principal, Role
-from openpcf.services.sign_in import principal_for_user
+from openpcf.services.platform.sign_in import principal_for_user
 
 COOKIE = "openpcf_session"
 PRE_COOKIE = "openpcf_csrf"  # CSRF token of the sign-in form, before a session exists

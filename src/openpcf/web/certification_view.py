@@ -9,7 +9,7 @@ from fastapi import Request
 
 from openpcf.domain.certification import State, SubmissionInfo
 from openpcf.domain.platform import CalculationInfo
-from openpcf.services import certification
+from openpcf.services.certification import workflow as certification
 from openpcf.web.auth import WebUser
 from openpcf.web.common import db
 

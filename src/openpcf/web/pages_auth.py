@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from openpcf.services.accounts import user_password_ok
+from openpcf.services.platform.accounts import user_password_ok
 from openpcf.web import i18n
 from openpcf.web.auth import (
     Csrf,

@@ -35,9 +35,12 @@ from openpcf.io.model_edit import append_input
 from openpcf.io.model_file import load_model
 from openpcf.io.report_html import ReportContext, render_report_html
 from openpcf.io.report_pdf import render_report_pdf
-from openpcf.services import calculations, certification, certified_results, products
-from openpcf.services.methodology import get_profile, list_profiles
-from openpcf.services.profile_comparison import compare_calculation
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.calculation.methodology import get_profile, list_profiles
+from openpcf.services.calculation.profile_comparison import compare_calculation
+from openpcf.services.catalogue import products
+from openpcf.services.certification import certified_results
+from openpcf.services.certification import workflow as certification
 from openpcf.web import certification_view, workflow
 from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems

@@ -10,8 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, StreamingResponse
 
-from openpcf.services import monitoring_live as live
-from openpcf.services import monitoring_registry as registry
+from openpcf.services.monitoring import live, registry
 from openpcf.web.auth import SignedIn
 from openpcf.web.common import call
 from openpcf.web.render import render

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from openpcf.domain.certification import State
 from openpcf.io.charts import STAGE_COLOURS, STAGE_ORDER
-from openpcf.services import certified_results, registry
+from openpcf.services.certification import certified_results, registry
 from openpcf.services.errors import NotFound
 from openpcf.web import i18n
 from openpcf.web.auth import MaybeUser, WebNotFound

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
-from openpcf.services import coverage, factor_sets
+from openpcf.services.catalogue import coverage, factor_sets
 from openpcf.web.auth import Csrf, Regulator
 from openpcf.web.common import call, problems
 from openpcf.web.render import render

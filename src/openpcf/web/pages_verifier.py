@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from openpcf.domain.certification import State
 from openpcf.io.charts import all_charts
-from openpcf.services import certification
+from openpcf.services.calculation.methodology import get_profile
+from openpcf.services.certification import workflow as certification
 from openpcf.services.errors import NotFound, PermissionDenied
-from openpcf.services.methodology import get_profile
 from openpcf.web import workflow
 from openpcf.web.auth import Csrf, Verifier, WebForbidden, WebNotFound, WebUser
 from openpcf.web.common import db

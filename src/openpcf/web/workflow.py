@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from openpcf.domain.certification import Action, SubmissionInfo, TransitionRequest
 from openpcf.domain.errors import OpenpcfError
-from openpcf.services import certification
+from openpcf.services.certification import workflow as certification
 from openpcf.services.errors import NotFound, PermissionDenied
 from openpcf.web import i18n
 from openpcf.web.auth import WebForbidden, WebNotFound, WebUser

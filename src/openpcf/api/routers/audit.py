@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.platform import AuditEntryInfo
-from openpcf.services import audit_log
+from openpcf.services.platform import audit as audit_log
 
 router = APIRouter(tags=["audit"])
 

@@ -21,8 +21,8 @@ from openpcf import config
 from openpcf.api.deps import SessionDep
 from openpcf.api.errors import OAuthError, OAuthErrorOut
 from openpcf.domain.platform import TokenResponse
-from openpcf.services.accounts import issue_access_token
 from openpcf.services.errors import AuthenticationFailed
+from openpcf.services.platform.accounts import issue_access_token
 
 router = APIRouter(tags=["auth"])
 

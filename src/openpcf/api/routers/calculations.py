@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.platform import CalculationInfo
-from openpcf.services import calculations
+from openpcf.services.calculation import stored as calculations
 
 router = APIRouter(prefix="/calculations", tags=["calculations"])
 

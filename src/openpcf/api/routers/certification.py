@@ -20,8 +20,9 @@ from openpcf.domain.certification import (
     TransitionRequest,
 )
 from openpcf.domain.platform import Role
-from openpcf.services import certification, signing
-from openpcf.services.access import require
+from openpcf.services.certification import signing
+from openpcf.services.certification import workflow as certification
+from openpcf.services.platform.access import require
 
 router = APIRouter(prefix="/certification", tags=["certification"])
 

@@ -14,7 +14,7 @@ from openpcf.domain.platform import (
     FactorSetInfo,
     FactorSetUpdate,
 )
-from openpcf.services import factor_sets
+from openpcf.services.catalogue import factor_sets
 
 router = APIRouter(prefix="/factor-sets", tags=["factor sets"])
 Name = Annotated[str, Path(examples=["acme-survey"])]

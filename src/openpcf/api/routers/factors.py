@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.platform import FactorInSet
-from openpcf.services import factor_sets
+from openpcf.services.catalogue import factor_sets
 
 router = APIRouter(prefix="/factors", tags=["factors"])
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.platform import Principal, Role, TenantKind
-from openpcf.services import ledger
-from openpcf.services.access import require
+from openpcf.services.certification import ledger
 from openpcf.services.errors import PermissionDenied
+from openpcf.services.platform.access import require
 from openpcf.store.models import Tenant
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from openpcf.api.deps import PrincipalDep
 from openpcf.api.errors import responses
 from openpcf.domain.methodology import ProductRule, Profile
-from openpcf.services import methodology
+from openpcf.services.calculation import methodology
 
 router = APIRouter(tags=["methodology"])
 

@@ -12,9 +12,8 @@ from starlette.responses import StreamingResponse
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.monitoring import AllowanceSpec, MeterSpec, SiteSpec
-from openpcf.services import monitoring_live as live
-from openpcf.services import monitoring_registry as registry
 from openpcf.services.errors import InvalidRequest
+from openpcf.services.monitoring import live, registry
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 SiteId = Annotated[str, Path(description="site id", examples=["wuxi-mill"])]

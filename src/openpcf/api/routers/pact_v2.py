@@ -21,8 +21,8 @@ from openpcf.api.routers.pact_v3 import (
     pact_errors,
     page,
 )
-from openpcf.services import pact_api
-from openpcf.services.pact_api import Filters, PactApiError
+from openpcf.services.exchange import host as pact_api
+from openpcf.services.exchange.host import Filters, PactApiError
 
 router = APIRouter(tags=["PACT v2"])
 

@@ -26,15 +26,16 @@ from openpcf.api.deps import SessionDep, bearer
 from openpcf.api.errors import ErrorOut
 from openpcf.domain.platform import Principal
 from openpcf.io.pact_schema import PactVersion
-from openpcf.services import pact_api, pact_delivery
-from openpcf.services.accounts import principal_for_token
 from openpcf.services.errors import (
     AuthenticationFailed,
     InvalidRequest,
     NotFound,
     PermissionDenied,
 )
-from openpcf.services.pact_api import Filters, PactApiError, bad_request
+from openpcf.services.exchange import delivery as pact_delivery
+from openpcf.services.exchange import host as pact_api
+from openpcf.services.exchange.host import Filters, PactApiError, bad_request
+from openpcf.services.platform.accounts import principal_for_token
 
 
 @asynccontextmanager

@@ -19,8 +19,9 @@ from openpcf.domain.platform import (
     ProductInfo,
     ProductUpdate,
 )
-from openpcf.services import calculations, products
-from openpcf.services.products import MEDIA_TYPES
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.catalogue import products
+from openpcf.services.catalogue.products import MEDIA_TYPES
 
 router = APIRouter(prefix="/products", tags=["products"])
 

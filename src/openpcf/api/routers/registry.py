@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.certification import State
-from openpcf.services import registry
+from openpcf.services.certification import registry
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 

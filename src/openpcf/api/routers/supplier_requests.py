@@ -13,7 +13,7 @@ from openpcf.domain.platform import (
     SupplierRequestInfo,
     SupplierRequestStatus,
 )
-from openpcf.services import supplier_requests
+from openpcf.services.exchange import supplier_requests
 
 router = APIRouter(prefix="/supplier-requests", tags=["supplier requests"])
 

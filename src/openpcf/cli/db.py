@@ -1,0 +1,261 @@
+"""`openpcf db ...`: background LCI databases (openLCA JSON-LD, ecospold2)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from openpcf.cli.common import Gwp, OutputFormat, err, out
+from openpcf.cli.common import fail as _fail
+from openpcf.domain.errors import OpenpcfError
+from openpcf.domain.lci import ImportReport, ReportEntry
+from openpcf.factors.bundled import gwp_table
+from openpcf.services.lci.databases import (
+    factorisation,
+    find_process,
+    footprints,
+    gas_footprints,
+    import_database,
+    list_databases,
+    open_database,
+)
+
+db_app = typer.Typer(
+    help="Background LCI databases: import openLCA JSON-LD or ecospold2, footprints of every "
+    "process.",
+    no_args_is_help=True,
+)
+
+CSV_COLUMNS = ("process_id", "process_name", "reference_product", "unit", "kg_co2e")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True,
+    )  # fmt: skip
+
+
+@db_app.command("import")
+def import_(
+    path: Annotated[
+        Path, typer.Argument(help="openLCA JSON-LD export or ecospold2 data sets (zip or folder).")
+    ],
+    name: Annotated[str | None, typer.Option(help="Database name; default the file's name.")] = (
+        None
+    ),
+) -> None:
+    """Import an export as a new version of a named database, with a report of every exchange."""
+    start = time.perf_counter()
+    try:
+        with _progress() as bars:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bars.add_task(stage, total=total)
+                bars.update(tasks[stage], completed=done, total=total)
+
+            imported = import_database(path, name, progress)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    seconds = time.perf_counter() - start
+    if imported.reused:
+        out.print(f"unchanged: {escape(str(path))} is already {imported.name}@{imported.version}"
+                  " (same bytes, same GHG flow map)")  # fmt: skip
+    else:
+        out.print(f"imported [bold]{imported.name}@{imported.version}[/] in {seconds:.2f} s")
+    _render_report(imported.report)
+
+
+def _render_report(r: ImportReport) -> None:
+    out.print(f"{r.format}: {r.files} files, {r.processes} processes → {r.columns} technosphere "
+              f"columns, {r.elementary_flows} elementary flows, {r.exchanges} exchanges")  # fmt: skip
+    table = Table(title="Exchanges by category", title_justify="left")
+    table.add_column("category")
+    table.add_column("exchanges", justify="right")
+    for category, n in r.counts.items():
+        table.add_row(category, f"{n:,}")
+    table.add_row("[bold]total[/]", f"[bold]{sum(r.counts.values()):,}[/]")
+    out.print(table)
+    for title, entries in (
+        ("Ambiguous inputs (several providers, none named; cut off)", r.ambiguous),
+        ("Unlinked inputs (no process makes them; cut off)", r.unlinked),
+        ("Cut off in the data", r.cut_off),
+        ("GHG-looking elementary flows not mapped to a gas", r.unmapped_ghg),
+        ("Coproducts not allocated (burden on the reference)", r.unallocated),
+    ):
+        if entries:
+            _render_entries(title, entries)
+    for note in r.notes:
+        out.print(f"[yellow]note[/] {escape(note)}", soft_wrap=True)
+
+
+def _render_entries(title: str, entries: tuple[ReportEntry, ...], limit: int = 20) -> None:
+    t = Table(title=f"{title}: {len(entries)}", title_justify="left")
+    t.add_column("flow or process", overflow="fold")
+    t.add_column("id", overflow="fold")
+    t.add_column("exchanges", justify="right")
+    t.add_column("detail", overflow="fold")
+    t.add_column("e.g. in", overflow="fold")
+    for e in entries[:limit]:
+        t.add_row(escape(e.what), e.id, str(e.exchanges), escape(e.detail),
+                  escape("; ".join(e.processes)))  # fmt: skip
+    out.print(t)
+    if len(entries) > limit:
+        out.print(f"... and {len(entries) - limit} more (all in report.json)")
+
+
+@db_app.command("list")
+def list_(
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """The imported databases, their versions and where each came from."""
+    rows = list_databases()
+    if format is OutputFormat.json:
+        data = [{"name": d.name, "versions": list(d.versions), "latest": d.latest} for d in rows]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    if not rows:
+        out.print("no background databases (import one with `openpcf db import PATH`)")
+        return
+    table = Table(title="Background databases", title_justify="left")
+    for col in ("name", "versions", "processes", "format", "source", "imported"):
+        table.add_column(col, overflow="fold")
+    for d in rows:
+        meta = d.latest
+        columns = next((r["shape"][1] for r in meta.get("resources", [])
+                        if r.get("path") == "technosphere.npz"), "?")  # fmt: skip
+        table.add_row(d.name, ", ".join(d.versions), str(columns),
+                      meta.get("source", {}).get("format", ""),
+                      escape(meta.get("source", {}).get("path", "")), meta.get("created", ""))  # fmt: skip
+    out.print(table)
+
+
+@db_app.command("show")
+def show(
+    db: Annotated[str, typer.Argument(help="Database: NAME or NAME@VERSION.")],
+    process: Annotated[str, typer.Argument(help="Process UUID (or key) or exact name.")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """One process: reference product, cradle-to-gate kg of each gas and kg CO2e per unit."""
+    try:
+        database = open_database(db)
+        info = find_process(database, process)
+        gases, per_gas = gas_footprints(database)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    inventory = {g.label(): float(v) for g, v in zip(gases, per_gas[info.index], strict=True)}
+    co2e = {s: float(sum(v * gwp_table().gwp(g, s)
+                         for g, v in zip(gases, per_gas[info.index], strict=True)))
+            for s in ("AR5", "AR6")}  # fmt: skip
+    column = database.technosphere[:, info.index].tocoo()
+    inputs = sorted(
+        ((database.processes[i], float(v)) for i, v in zip(column.row, column.data, strict=True)),
+        key=lambda t: -abs(t[1]),
+    )
+    if format is OutputFormat.json:
+        data = {"database": database.label, **info.model_dump(), "kg": inventory,
+                "kg_co2e": co2e,
+                "inputs": [{"key": p.key, "name": p.name, "amount": v, "unit": p.unit}
+                           for p, v in inputs]}  # fmt: skip
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    out.print(f"[bold]{escape(info.name)}[/] in {database.label}")
+    facts = Table(show_header=False)
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    for label, value in (
+        ("key", info.key), ("process id", info.process_id), ("reference product",
+        f"{info.reference_product} ({info.product_id})"), ("unit", info.unit),
+        ("location", info.location or ""), ("category", info.category),
+        ("allocation", info.allocation), ("kg CO2e per unit, AR5", f"{co2e['AR5']:.6g}"),
+        ("kg CO2e per unit, AR6", f"{co2e['AR6']:.6g}"),
+    ):  # fmt: skip
+        facts.add_row(label, escape(str(value)))
+    out.print(facts)
+    gas_table = Table(title=f"Cradle-to-gate kg per {info.unit}", title_justify="left")
+    gas_table.add_column("gas")
+    gas_table.add_column("kg", justify="right")
+    for label, v in inventory.items():
+        if v:
+            gas_table.add_row(label, f"{v:.6g}")
+    out.print(gas_table)
+    if inputs:
+        t = Table(title=f"Direct inputs per {info.unit} (largest 15)", title_justify="left")
+        t.add_column("process", overflow="fold")
+        t.add_column("amount", justify="right")
+        t.add_column("unit")
+        for p, v in inputs[:15]:
+            t.add_row(escape(f"{p.name} [{p.key}]"), f"{v:.6g}", escape(p.unit))
+        out.print(t)
+
+
+@db_app.command("footprints")
+def footprints_(
+    db: Annotated[str, typer.Argument(help="Database: NAME or NAME@VERSION.")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    gwp: Annotated[Gwp, typer.Option(help="GWP100 set for the built-in GHG mapping.")] = Gwp.AR6,
+    method: Annotated[
+        Path | None,
+        typer.Option(
+            help="Characterisation CSV (flow_id,kg_co2e_per_unit or "
+            "flow_name,category,kg_co2e_per_unit) replacing the built-in mapping."
+        ),
+    ] = None,
+) -> None:
+    """Every process's cradle-to-gate kg CO2e per unit of its reference product, one solve."""
+    try:
+        with _progress() as bars:
+            task = bars.add_task("loading the database", total=3)
+            database = open_database(db)
+            bars.update(task, advance=1, description="factorising I - A")
+            start = time.perf_counter()
+            factorisation(database)
+            bars.update(task, advance=1, description="solving for every process at once")
+            result = footprints(database, gwp.value, method)
+            seconds = time.perf_counter() - start
+            bars.update(task, advance=1)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    try:
+        with out_file.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            for p, v in zip(database.processes, result.kg_co2e, strict=True):
+                writer.writerow((p.process_id, p.name, p.reference_product, p.unit, repr(float(v))))
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot write {escape(str(out_file))}: {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    n = len(database.processes)
+    rate = n / seconds if seconds > 0 else float("inf")
+    out.print(f"{n:,} footprints of {result.database} ({result.basis}; {result.characterised} "
+              f"elementary flows characterised) in {seconds:.3f} s ({rate:,.0f} per second) → "
+              f"{escape(str(out_file))}")  # fmt: skip
+    if result.unmatched:
+        shown = "; ".join(f"line {r.line}: {r.label}" for r in result.unmatched[:10])
+        err.print(f"[yellow]warning:[/] {len(result.unmatched)} method rows match no flow of "
+                  f"{result.database}: {escape(shown)}", soft_wrap=True)  # fmt: skip
+    if not np.all(np.isfinite(result.kg_co2e)):
+        err.print("[bold red]error:[/] some footprints are not finite")
+        raise typer.Exit(1)

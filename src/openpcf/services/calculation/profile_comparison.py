@@ -1,0 +1,51 @@
+"""A stored calculation's model under other methodology profiles, with the reconciliation that
+explains each gap (services/calculation/compare.py), for the result page of the web UI.
+
+The comparison is recomputed from the same stored model versions and factor sets as the
+calculation; nothing is stored. Only the calculation's own tenant may ask (the model is its
+bill of materials).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openpcf.domain.platform import Principal
+from openpcf.services.calculation.compare import Comparison, compare
+from openpcf.services.calculation.methodology import list_profiles
+from openpcf.services.calculation.stored import stored_project
+from openpcf.services.errors import InvalidRequest, NotFound
+from openpcf.services.platform.access import own, signed_in
+from openpcf.store.models import Calculation
+
+MAX_PROFILES = 6
+
+
+def compare_calculation(
+    session: Session, who: Principal, calculation_id: str, others: list[str]
+) -> Comparison:
+    """The calculation's profile first, then each of `others` with its reconciliation."""
+    known = {p.id for p in list_profiles()}
+    unknown = [p for p in others if p not in known]
+    if unknown:
+        raise InvalidRequest(
+            f"unknown profile(s) {', '.join(unknown)}; choose among {', '.join(sorted(known))}"
+        )
+    if len(others) > MAX_PROFILES:
+        raise InvalidRequest(f"compare at most {MAX_PROFILES} profiles at once")
+    signed_in(who)
+    with session.begin():
+        row = session.scalar(
+            select(Calculation).where(
+                Calculation.uuid == calculation_id, own(who, Calculation.tenant_id)
+            )
+        )
+        if row is None:
+            raise NotFound(f"no calculation {calculation_id}")
+        # the tenant's published sets are labelled '<tenant>:name@version'; the bundled set
+        # and the model's inline factors come with the project itself
+        tenant_sets = [s for s in row.factor_sets if s.startswith(f"{who.tenant}:")]
+        project, _ = stored_project(session, who, row.model_version, tenant_sets)
+        profile, gwp = row.profile, row.gwp
+    return compare(project, profile, others, gwp)

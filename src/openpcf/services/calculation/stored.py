@@ -1,0 +1,268 @@
+"""Calculations of stored models: the same `calculate` as the command line, on model versions
+from the store, with sub-assemblies resolved by product URN among the tenant's own products.
+
+A calculation is stored with everything needed to reproduce it: the model versions (of the
+product and of each sub-assembly, with their sha256), the profile, GWP set, factor-set
+versions, software version, input hash, who ran it and when. The owning tenant reads the full
+result; others read the footprint of a public product only, never its input lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from openpcf import __version__
+from openpcf.domain.platform import (
+    CalculationInfo,
+    CalculationRequest,
+    CalculationSummary,
+    Footprint,
+    Principal,
+    UsedModelVersion,
+    Visibility,
+)
+from openpcf.domain.result import Amount, DeclaredUnit, Result
+from openpcf.factors.bundled import bundled_set
+from openpcf.factors.catalogue import Catalogue
+from openpcf.io.model_file import LoadedModel
+from openpcf.rules.catalogue import profile as load_profile
+from openpcf.services.calculation.calculate import calculate
+from openpcf.services.calculation.check import check
+from openpcf.services.calculation.project import Project
+from openpcf.services.catalogue.factor_sets import published_sets
+from openpcf.services.catalogue.products import (
+    latest_version,
+    loaded_version,
+    own_product,
+    readable_product,
+)
+from openpcf.services.certification.green_certificates import claim_certificates
+from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
+from openpcf.services.platform.access import own, writer
+from openpcf.services.platform.accounts import utc
+from openpcf.services.recompute.run import record_usage
+from openpcf.store.models import Calculation, ModelVersion, Product
+
+
+def run_calculation(
+    session: Session, who: Principal, urn: str, request: CalculationRequest
+) -> CalculationInfo:
+    with session.begin():
+        writer(session, who)
+        product = own_product(session, who, urn)
+        version = _version(session, product, request.version)
+        project, used = stored_project(session, who, version, request.factor_sets)
+        result = calculate(project, gwp=request.gwp, profile=request.profile)
+        violations = check(project, request.profile, result)
+        breaches = [v for v in violations if v.rule != request.profile]
+        if breaches and not request.allow_violations:
+            raise RuleViolation(
+                f"the model breaks its product rule ({len(breaches)} violation(s)); fix it, or "
+                "send allow_violations: true to compute a result marked as such",
+                details=[v.model_dump() for v in breaches],
+            )
+        result = result.model_copy(update={"violations": tuple(violations)})
+        if "certificates" in load_profile(request.profile).electricity.accepts:
+            claim_certificates(session, who.tenant or "", project, who.actor)
+        du = result.declared_unit
+        row = Calculation(
+            uuid=str(uuid.uuid4()),
+            tenant_id=who.tenant_id,
+            product_id=product.id,
+            model_version_id=version.id,
+            profile=result.profile,
+            gwp=result.gwp,
+            rule=result.rule,
+            factor_sets=list(result.provenance.factor_sets),
+            model_versions=[u.model_dump() for u in used],
+            pcf=result.pcf.value,
+            declared_unit=f"{du.amount:g} {du.unit}",
+            result=result.model_dump_json(),
+            software_version=__version__,
+            input_hash=result.provenance.input_hash,
+            created_by=who.subject,
+        )
+        row.product = product
+        row.model_version = version
+        session.add(row)
+        session.flush()
+        record_usage(session, row, project, result)  # for recomputation when factors change
+        return _info(row, product.urn, result, owner=True)
+
+
+def get_calculation(session: Session, who: Principal, calculation_id: str) -> CalculationInfo:
+    """A calculation of the caller's tenant (full result) or of a public product (footprint).
+
+    The most frequent read of the API: one prepared query of plain columns (no ORM objects)."""
+    with session.begin():
+        row = session.execute(
+            _CALCULATION, {"id": calculation_id, "tenant_id": who.tenant_id}
+        ).first()
+    if row is None:
+        raise NotFound(f"no calculation {calculation_id}")
+    owner = row.tenant_id == who.tenant_id
+    return _info(row, row.urn, Result.model_validate_json(row.result), owner)
+
+
+# Readable: the caller's tenant's, or of a public product (as `access.readable_products`; an
+# anonymous caller's tenant_id is NULL, which equals nothing).
+_CALCULATION = (
+    select(
+        Calculation.uuid,
+        Calculation.tenant_id,
+        Calculation.profile,
+        Calculation.gwp,
+        Calculation.rule,
+        Calculation.factor_sets,
+        Calculation.model_versions,
+        Calculation.pcf,
+        Calculation.declared_unit,
+        Calculation.result,
+        Calculation.software_version,
+        Calculation.input_hash,
+        Calculation.created_by,
+        Calculation.created_at,
+        Product.urn,
+    )
+    .join(Product, Product.id == Calculation.product_id)
+    .where(
+        Calculation.uuid == bindparam("id"),
+        or_(
+            Product.visibility == Visibility.public.value,
+            Product.tenant_id == bindparam("tenant_id"),
+        ),
+    )
+)
+
+
+def list_calculations(session: Session, who: Principal, urn: str) -> list[CalculationSummary]:
+    with session.begin():
+        product = readable_product(session, who, urn)
+        rows = session.execute(
+            select(Calculation, ModelVersion.number)
+            .join(ModelVersion, ModelVersion.id == Calculation.model_version_id)
+            .where(Calculation.product_id == product.id)
+            .order_by(Calculation.created_at.desc(), Calculation.id.desc())
+        ).all()
+        return [_summary(c, product.urn, number) for c, number in rows]
+
+
+def find_calculation(
+    session: Session, who: Principal, version: ModelVersion, profile: str
+) -> str | None:
+    """The id of a calculation of this model version under `profile` by this software, if any."""
+    return session.scalar(
+        select(Calculation.uuid)
+        .where(
+            own(who, Calculation.tenant_id),
+            Calculation.model_version_id == version.id,
+            Calculation.profile == profile,
+            Calculation.software_version == __version__,
+        )
+        .limit(1)
+    )
+
+
+def stored_project(
+    session: Session, who: Principal, version: ModelVersion, factor_sets: list[str]
+) -> tuple[Project, list[UsedModelVersion]]:
+    """A project of stored model versions: the target and, by URN, every sub-assembly (the
+    latest version of the tenant's product of that URN)."""
+    models: list[LoadedModel] = [loaded_version(version)]
+    used = [
+        UsedModelVersion(product=version.product.urn, number=version.number, sha256=version.sha256)
+    ]
+    index_of = {version.product.urn: 0}
+    links: dict[tuple[int, int], int] = {}
+    i = 0
+    while i < len(models):
+        for k, line in enumerate(models[i].model.inputs):
+            ref = line.product
+            if ref is None:
+                continue
+            if ref not in index_of:
+                sub = _sub_assembly(session, who, ref, models[i], k)
+                index_of[ref] = len(models)
+                models.append(loaded_version(sub))
+                used.append(UsedModelVersion(product=ref, number=sub.number, sha256=sub.sha256))
+            links[(i, k)] = index_of[ref]
+        i += 1
+    sets = published_sets(session, who, factor_sets)
+    catalogue = Catalogue.of([bundled_set(), *sets])
+    digest = hashlib.sha256()
+    for m in models:
+        digest.update(m.path.name.encode() + b"\0" + m.doc.text.encode("utf-8") + b"\0")
+    for fs in sets:
+        digest.update(fs.label.encode() + b"\0" + fs.model_dump_json().encode() + b"\0")
+    project = Project(
+        models=tuple(models),
+        links=links,
+        catalogue=catalogue,
+        factor_files=(),
+        input_hash=digest.hexdigest(),
+    )
+    return project, used
+
+
+def _sub_assembly(
+    session: Session, who: Principal, ref: str, parent: LoadedModel, k: int
+) -> ModelVersion:
+    product = session.scalar(select(Product).where(Product.urn == ref, own(who, Product.tenant_id)))
+    version = latest_version(session, product) if product is not None else None
+    if version is None:
+        what = "has no model version yet" if product is not None else "is not a product of"
+        raise UnresolvedReference(
+            f"sub-assembly '{ref}' (input '{parent.model.inputs[k].name}') {what} tenant "
+            f"{who.tenant}; on the server a sub-assembly is referenced by the URN of one of the "
+            f"tenant's products (urn:openpcf:product:{who.tenant}:<slug>) with a model version",
+            ref,
+            parent.where("inputs", k, "product"),
+        )
+    return version
+
+
+def _version(session: Session, product: Product, number: int | None) -> ModelVersion:
+    if number is None:
+        version = latest_version(session, product)
+    else:
+        version = session.scalar(
+            select(ModelVersion).where(
+                ModelVersion.product_id == product.id, ModelVersion.number == number
+            )
+        )
+    if version is None:
+        which = f"version {number}" if number is not None else "model version yet"
+        raise NotFound(f"product {product.urn} has no {which}")
+    return version
+
+
+def _summary(row: Calculation | Row, urn: str, number: int) -> CalculationSummary:
+    amount, _, unit = row.declared_unit.partition(" ")
+    return CalculationSummary(
+        id=row.uuid,
+        product=urn,
+        model_version=number,
+        profile=row.profile,
+        gwp=row.gwp,
+        pcf=Amount(value=row.pcf, unit="kg CO2e"),
+        declared_unit=DeclaredUnit(amount=float(amount), unit=unit),
+        created_at=utc(row.created_at),
+    )
+
+
+def _info(row: Calculation | Row, urn: str, result: Result, owner: bool) -> CalculationInfo:
+    return CalculationInfo(
+        **_summary(row, urn, row.model_versions[0]["number"]).model_dump(),
+        rule=row.rule,
+        factor_sets=list(row.factor_sets),
+        model_versions=[UsedModelVersion.model_validate(m) for m in row.model_versions],
+        software_version=row.software_version,
+        input_hash=row.input_hash,
+        created_by=row.created_by if owner else None,
+        footprint=Footprint.of(result),
+        result=result if owner else None,
+    )
