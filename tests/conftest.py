@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import shared_dir
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -28,6 +30,8 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the embedded database of tests (and of the CLI they run) out of the user's home."""
     os.environ["OPENPCF_HOME"] = str(tmp_path_factory.mktemp("openpcf-home"))
     os.environ.pop("OPENPCF_DATABASE_URL", None)
+    # The code finds the PACT spec where the tests find ../shared (tests/shared.py).
+    os.environ["OPENPCF_PACT_SPEC"] = str(shared_dir() / "specs" / "pact")
 
 
 @pytest.fixture

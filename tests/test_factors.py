@@ -16,8 +16,8 @@ from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.project import load_project
 
 from .conftest import REPO
+from .shared import shared_path
 
-SHARED = REPO.parent / "shared" / "data"
 Write = Callable[[str, str], Path]
 
 
@@ -27,9 +27,7 @@ def catalogue() -> Catalogue:
 
 
 def shared_rows(name: str) -> list[dict[str, str]]:
-    if not SHARED.is_dir():
-        pytest.skip(f"shared/data not found at {SHARED}")
-    with (SHARED / name).open(encoding="utf-8") as f:
+    with shared_path("data", name).open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -42,11 +40,11 @@ def test_bundled_files_are_exactly_what_shared_data_builds() -> None:
     assert spec and spec.loader
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    factor_set, gwp = build.build(SHARED)
+    factor_set, gwp = build.build(shared_path("data"))
     data = REPO / "src" / "openpcf" / "factors" / "data"
     assert json.loads((data / "openpcf-bundled.json").read_text("utf-8")) == factor_set
     assert json.loads((data / "gwp.json").read_text("utf-8")) == gwp
-    cbam = build.cbam_defaults(SHARED)
+    cbam = build.cbam_defaults(shared_path("data"))
     assert json.loads((data / "cbam-defaults.json").read_text("utf-8")) == cbam
     assert len(cbam["defaults"]) == len(shared_rows("cbam_defaults.csv"))
 

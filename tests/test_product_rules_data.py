@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
 
 from openpcf.domain.gases import canonical_gas
 from openpcf.rules.catalogue import product_rules
 from openpcf.units import factor_between, quantity_of
+
+from .shared import shared_path
 
 REQUIRED = (
     "cement",
@@ -47,7 +48,6 @@ CBAM_GOODS = (
     "urea",
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # Sector names in cbam_defaults.csv -> openpcf's Cbam.sector.
 CSV_SECTOR = {
@@ -90,10 +90,7 @@ SECTOR_GASES = {
 
 
 def _shared_csv(name: str) -> list[dict[str, str]]:
-    path = SHARED_DATA / name
-    if not path.is_file():
-        pytest.skip(f"shared reference data not available: {path} is absent")
-    with path.open(encoding="utf-8", newline="") as f:
+    with shared_path("data", name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 

@@ -1,5 +1,6 @@
 """PACT Technical Specifications v2.3 host system: ListFootprints (with `limit` and Link
-pagination; `$filter` answers NotImplemented), GetFootprint and Events (v2 event types)."""
+pagination; `$filter` in the OData subset v2.3 allows, `services/exchange/odata_filter`),
+GetFootprint and Events (v2 event types)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from openpcf.api.routers.pact_v3 import (
     page,
 )
 from openpcf.services.exchange import footprints
-from openpcf.services.exchange.footprints import Filters, PactApiError
+from openpcf.services.exchange.footprints import Filters
+from openpcf.services.exchange.odata_filter import parse_filter
 
 router = APIRouter(tags=["PACT v2"])
 
@@ -39,12 +41,16 @@ def list_footprints(
     who: PactPrincipal,
     limit: Annotated[int | None, Query(ge=1)] = None,
     offset: Annotated[int, Query(ge=0, description="from the Link header")] = 0,
-    filter_: Annotated[str | None, Query(alias="$filter", description="not implemented")] = None,
+    filter_: Annotated[
+        str | None,
+        Query(alias="$filter", description="OData subset of v2.3: eq lt le gt ge, and, any"),
+    ] = None,
 ) -> JSONResponse:
-    if filter_ is not None:
-        raise PactApiError(400, "NotImplemented", "$filter (OData) is not implemented")
+    matches = parse_filter(filter_) if filter_ is not None else None
     with pact_errors():
         docs = footprints.list_footprints(db, who, "2", Filters())
+    if matches is not None:
+        docs = [doc for doc in docs if matches(doc)]
     return page(request, docs, limit, offset)
 
 

@@ -2,7 +2,7 @@
 the OpenID Provider Configuration Document naming the token endpoint (POST /auth/token).
 
 Errors are the spec's error responses `{code, message}`: 400 BadRequest (missing or invalid
-token, bad parameters or events), 401 TokenExpired, 403 AccessDenied, 404 NoSuchFootprint,
+token, bad parameters or events), 401 TokenExpired, 403 AccessDenied, 404 NotFound (v2: NoSuchFootprint),
 400 NotImplemented.
 
 A missing or invalid token is 400 BadRequest, not 401: the rest-api's ListFootprints and
@@ -214,7 +214,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     "/3/footprints/{id}",
     summary="Action GetFootprint (PACT v3)",
     response_class=JSONResponse,
-    responses=GET_OK | ERRORS | {404: error_doc("NoSuchFootprint")},
+    responses=GET_OK | ERRORS | {404: error_doc("NotFound")},
 )
 def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
     with pact_errors():

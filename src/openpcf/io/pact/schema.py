@@ -108,11 +108,14 @@ class PactSpecMissing(LookupError):
 
 
 def spec_folder() -> Path | None:
-    """The user's copy of the PACT specification, if there is one."""
+    """The user's copy of the PACT specification, if there is one: OPENPCF_PACT_SPEC when set
+    (and only it), else `shared/specs/pact` beside the source checkout."""
     named = os.environ.get("OPENPCF_PACT_SPEC")
-    candidates = [Path(named)] if named else []
-    candidates.append(Path(__file__).resolve().parents[4].parent / "shared" / "specs" / "pact")
-    return next((c for c in candidates if (c / "v3" / "openapi.yaml").is_file()), None)
+    if named:
+        folder = Path(named)
+    else:
+        folder = Path(__file__).resolve().parents[4].parent / "shared" / "specs" / "pact"
+    return folder if (folder / "v3" / "openapi.yaml").is_file() else None
 
 
 @lru_cache(maxsize=2)

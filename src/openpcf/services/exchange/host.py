@@ -6,6 +6,7 @@ they are listed by, are in `footprints`.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -65,6 +66,11 @@ def handle_event(
         ids = data.get("pfIds")
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             raise bad_request("data.pfIds must be a non-empty list of footprint ids")
+        # v2.3 and v3.0 PublishedEvent: pfIds items are `format: uuid` (the official suite's
+        # TESTCASE#40 (v3) and #21 (v2) expect 400 for an id that is not)
+        wrong = [i for i in ids if not is_uuid(i)]
+        if wrong:
+            raise bad_request(f"data.pfIds: {wrong[0][:80]!r} is not a footprint id (a UUID)")
         return False
     if kind in ("fulfilled", "rejected"):
         if not isinstance(data.get("requestEventId"), str):
@@ -108,6 +114,14 @@ def handle_event(
                 )
             )
     return True
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_uuid(text: str) -> bool:
+    """A UUID in its 8-4-4-4-12 hex form (RFC 9562), as JSON Schema's `format: uuid`."""
+    return bool(_UUID.match(text))
 
 
 def openid_configuration(base: str) -> dict[str, Any]:

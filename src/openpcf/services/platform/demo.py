@@ -77,9 +77,13 @@ TOKEN_NAME = "demo"
 # 2015, https://unstats.un.org/unsd/classifications/Econ/cpc): 3744 Portland cement, aluminous
 # cement, slag cement and similar hydraulic cements, except in the form of clinkers; 3743
 # cement clinkers; 4121 flat-rolled products of iron or non-alloy steel, not further worked
-# than hot-rolled; 4642 electric accumulators. PACT v2 serves only products with a CPC code.
-DEMO_CPC = {"lfp-cell-280ah": "4642", "clinker": "3743", "cement-po-42-5": "3744",
-            "hot-rolled-coil": "4121"}  # fmt: skip
+# than hot-rolled; 4642 electric accumulators; 3424 phosphinates, phosphonates, phosphates and
+# polyphosphates (group 342, basic inorganic chemicals n.e.c.), for the lithium iron phosphate
+# (LiFePO4) cathode powder, a phosphate. PACT v2 serves only products with a CPC code, and
+# every demo footprint has one, so the official conformance suite's classification filter
+# (v3 TESTCASE#23) is exercised on a real value.
+DEMO_CPC = {"lfp-cathode": "3424", "lfp-cell-280ah": "4642", "clinker": "3743",
+            "cement-po-42-5": "3744", "hot-rolled-coil": "4121"}  # fmt: skip
 # Every demo user signs in to the web UI with this password (a demo, never a real deployment).
 DEMO_PASSWORD = "openpcf-demo"
 
