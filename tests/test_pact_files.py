@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from openpcf.domain.model import DataQuality
 from openpcf.domain.result import DeclaredUnit
 from openpcf.io.pact import PactError, rating_of_v2_dqr, v2_dqr
 from openpcf.io.pact.export import declared_unit_for
+from openpcf.io.pact.model import footprint_errors
 from openpcf.io.pact.schema import (
     PACT_VERSIONS,
     schema_errors,
@@ -20,15 +22,13 @@ from openpcf.io.pact.schema import (
 from openpcf.io.pact.supplier import read_footprints, supplier_footprint
 from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.project import load_project
-from openpcf.services.exchange.files import export_pact, import_into, input_from_pact
+from openpcf.services.exchange.files import Company, export_pact, import_into, input_from_pact
 
 from .cli_runner import openpcf as _openpcf
+from .shared import pact_spec_dir
 
 Write = Callable[[str, str], Path]
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "pact"
-needs_specs = pytest.mark.skipif(
-    not SPECS.is_dir(), reason=f"the PACT spec files are not at {SPECS} (shared/ is absent)"
-)
+ACME = Company("acme", "Acme Pellets Ltd")  # the data owner when no context names one
 
 # One tonne of a wood-plastic pellet, numbers chosen to be checked by hand (AR6 under pact-v3):
 #   resin        600 kg × 2.0            = 1200 kg CO2e fossil   (primary, dq all 1)
@@ -96,10 +96,9 @@ EXPECTED_ERRORS = {
 }
 
 
-@needs_specs
 @pytest.mark.parametrize("version", PACT_VERSIONS)
 def test_the_spec_examples_validate_as_documented(version: str) -> None:
-    examples = sorted((SPECS / f"v{version}" / "examples").glob("*.json"))
+    examples = sorted((pact_spec_dir() / f"v{version}" / "examples").glob("*.json"))
     assert examples
     for path in examples:
         doc = json.loads(path.read_text("utf-8"))
@@ -108,6 +107,7 @@ def test_the_spec_examples_validate_as_documented(version: str) -> None:
 
 
 def test_schema_catches_a_broken_footprint() -> None:
+    pact_spec_dir()  # the spec's own schema: skips without ../shared
     errors = schema_errors({"id": "not-a-uuid", "specVersion": "3"}, "3")
     assert "id: 'not-a-uuid' is not a 'uuid'" in errors
     assert any("'companyName' is a required property" in e for e in errors)
@@ -125,7 +125,7 @@ def pellet(write: Write) -> tuple[Path, Path]:
 def test_v3_export_maps_every_part_of_the_result(pellet: tuple[Path, Path]) -> None:
     model, context = pellet
     pf = export_pact(model, context_file=context).document
-    assert schema_errors(pf, "3") == []
+    assert footprint_errors(pf, "3") == []
     assert pf["specVersion"] == "3.0.3" and pf["status"] == "Active"
     assert pf["companyName"] == "Acme Pellets Ltd"
     assert pf["productIds"] == ["urn:openpcf:product:test:pellet"]
@@ -165,7 +165,7 @@ def test_v2_export_is_per_one_declared_unit_with_dqrs_on_its_1_to_3_scale(
 ) -> None:
     model, context = pellet
     pf = export_pact(model, version="2", context_file=context).document
-    assert schema_errors(pf, "2") == []
+    assert footprint_errors(pf, "2") == []
     assert pf["specVersion"] == "2.3.3" and pf["version"] == 0
     assert pf["productCategoryCpc"] == "3694"  # from the un-cpc classification
     cf = pf["pcf"]
@@ -205,7 +205,7 @@ def test_export_under_a_profile_counting_biogenic_co2_keeps_the_pact_headline(
     model = write("m.yaml", PELLET.replace(
         "  - {name: Transport to customer, stage: distribution, amount: 100, unit: t*km, "
         "factor: my/truck}\n", ""))  # fmt: skip
-    exported = export_pact(model, profile="iso-14067")
+    exported = export_pact(model, profile="iso-14067", owner=ACME)
     cf = exported.document["pcf"]
     # iso-14067 (AR6) counts the -500 kg biogenic CO2 in its total (787); PACT's headline not.
     assert cf["pcfExcludingBiogenicUptake"] == "1287"
@@ -216,7 +216,7 @@ def test_export_under_a_profile_counting_biogenic_co2_keeps_the_pact_headline(
 def test_v2_needs_a_cpc_code(pellet: tuple[Path, Path]) -> None:
     model, _ = pellet
     with pytest.raises(PactError, match="productCategoryCpc"):
-        export_pact(model, version="2")
+        export_pact(model, version="2", owner=ACME)
 
 
 def test_declared_units_map_to_pact_units() -> None:
@@ -241,9 +241,8 @@ def test_declared_units_map_to_pact_units() -> None:
 # ----------------------------------------------------------------------------- import
 
 
-@needs_specs
 def test_v3_example_becomes_a_pcf_with_its_provenance() -> None:
-    [(version, pf)] = read_footprints(SPECS / "v3" / "examples" / "example-1.json")
+    [(version, pf)] = read_footprints(pact_spec_dir() / "v3" / "examples" / "example-1.json")
     sf = supplier_footprint(version, pf)
     assert sf.pcf.value == pytest.approx(0.384)  # pcfExcludingBiogenicUptake / 1 kilogram
     assert sf.pcf.unit == "kg CO2e/kg" and sf.unit == "kg"
@@ -254,9 +253,9 @@ def test_v3_example_becomes_a_pcf_with_its_provenance() -> None:
     assert sf.dq is None and any("three DQRs" in n for n in sf.notes)
 
 
-@needs_specs
 def test_v2_response_body_becomes_a_pcf_per_one_declared_unit() -> None:
-    [(version, pf)] = read_footprints(SPECS / "v2" / "examples" / "get-footprint-response.json")
+    path = pact_spec_dir() / "v2" / "examples" / "get-footprint-response.json"
+    [(version, pf)] = read_footprints(path)
     assert version == "2"
     sf = supplier_footprint(version, pf)
     assert sf.pcf.value == pytest.approx(1.63) and sf.pcf.unit == "kg CO2e/l"
@@ -266,9 +265,8 @@ def test_v2_response_body_becomes_a_pcf_per_one_declared_unit() -> None:
                                 reliability=3)  # fmt: skip
 
 
-@needs_specs
 def test_an_invalid_footprint_is_refused_with_the_schema_error() -> None:
-    path = SPECS / "v2" / "examples" / "invalid-response-all-properties.json"
+    path = pact_spec_dir() / "v2" / "examples" / "invalid-response-all-properties.json"
     with pytest.raises(PactError, match="updated: '2023-1-08T14:47:32Z' is not a 'date-time'"):
         read_footprints(path)
 
@@ -370,14 +368,72 @@ def test_cli_exports_and_imports_pact(pellet: tuple[Path, Path], tmp_path: Path)
     out = tmp_path / "pellet.json"
     run = _openpcf("export", "pact", str(model), "--context", str(context), "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert schema_errors(json.loads(out.read_text("utf-8")), "3") == []
+    assert footprint_errors(json.loads(out.read_text("utf-8")), "3") == []
     run = _openpcf("export", "pact", str(model), "--version", "2", "--context", str(context))
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["pcf"]["pCfExcludingBiogenic"] == "1.287"
-    run = _openpcf("export", "pact", str(model), "--profile", "gb-t-24067")
+    run = _openpcf(
+        "export", "pact", str(model), "--profile", "gb-t-24067", "--context", str(context)
+    )
     assert run.returncode == 1 and "cradle-to-gate" in run.stderr
     run = _openpcf("import", "pact", str(out), "--amount", "0.5", "--unit", "t")
     assert run.returncode == 0, run.stderr
     printed = yaml.safe_load(run.stdout)
     assert printed["inputs"][0]["pcf"]["unit"] == "kg CO2e/kg"
     assert printed["inputs"][0]["amount"] == 0.5 and printed["inputs"][0]["unit"] == "t"
+
+
+# ------------------------------------------------------------ what the export must be told
+
+
+def test_export_names_the_context_fields_nobody_gives(
+    pellet: tuple[Path, Path], write: Write, tmp_path: Path
+) -> None:
+    """No made-up company ("local") and no silent zero: the export says what is missing."""
+    model, _ = pellet
+    env = {k: v for k, v in os.environ.items() if k != "OPENPCF_TENANT"}
+    run = _openpcf("export", "pact", str(model), env=env)
+    assert run.returncode == 1 and run.stdout == ""
+    assert "company_name (companyName), company_ids (companyIds)" in run.stderr
+    assert "--context" in run.stderr and "not validated" not in run.stderr
+    # a model without a product URN needs product_ids too
+    bare = write("bare.yaml", PELLET.replace("  id: urn:openpcf:product:test:pellet\n", ""))
+    with pytest.raises(PactError, match=r"company_ids \(companyIds\), product_ids \(productIds\)"):
+        export_pact(bare)
+
+
+def test_the_company_is_the_tenant_named_by_openpcf_tenant(
+    pellet: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model, _ = pellet
+    env = {**os.environ, "OPENPCF_HOME": str(tmp_path / "home"), "OPENPCF_TENANT": "acme"}
+    run = _openpcf("export", "pact", str(model), env=env)
+    assert run.returncode == 1 and "'acme', which is not a tenant" in run.stderr
+    made = _openpcf("tenants", "create", "acme", "--display-name", "Acme Pellets Ltd", env=env)
+    assert made.returncode == 0, made.stderr
+    run = _openpcf("export", "pact", str(model), env=env)
+    assert run.returncode == 0, run.stderr
+    pf = json.loads(run.stdout)
+    assert pf["companyName"] == "Acme Pellets Ltd"
+    assert pf["companyIds"] == ["urn:openpcf:company:acme"]
+    assert pf["productIds"] == ["urn:openpcf:product:test:pellet"]  # the model's own URN
+    assert footprint_errors(pf, "3") == []
+
+
+def test_a_piece_needs_its_mass_from_the_context(write: Write) -> None:
+    """productMassPerDeclaredUnit: v3 data model, "if the declared unit is `piece`, this
+    attribute MUST be populated with the mass of one piece"; never written as 0."""
+    model = write("bolt.yaml", """
+        openpcf: 1
+        product: {id: "urn:openpcf:product:test:bolt", name: Bolt,
+                  declared_unit: {amount: 1, unit: piece}, year: 2024}
+        inputs:
+          - {name: Steel, stage: raw-materials, amount: 0.25, unit: kg,
+             pcf: {value: 2, unit: kg CO2e/kg, gwp: AR6}}
+    """)  # fmt: skip
+    with pytest.raises(PactError, match="give product_mass_per_declared_unit"):
+        export_pact(model, owner=ACME)
+    context = write("ctx.yaml", "product_mass_per_declared_unit: 0.25\n")
+    pf = export_pact(model, owner=ACME, context_file=context).document
+    assert pf["pcf"]["productMassPerDeclaredUnit"] == "0.25"
+    assert pf["pcf"]["pcfExcludingBiogenicUptake"] == "0.5"  # 0.25 kg × 2 kg CO2e/kg

@@ -5,6 +5,7 @@ requests, update notices). Registered in cli.py with `app.add_typer(...)`."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ from openpcf.services.exchange.files import (
     export_pact,
     import_into,
     input_from_pact,
+    tenant_company,
 )
 
 export_app = typer.Typer(help="Export footprints and models (PACT, openLCA JSON-LD).",
@@ -71,11 +73,16 @@ def export_pact_command(
     ] = False,
 ) -> None:
     """Compute the model and write its footprint as a PACT ProductFootprint, validated against
-    the spec's schema. Notes on what openpcf could not fill go to stderr."""
+    openpcf's model of the PACT data model. The company is the tenant named by OPENPCF_TENANT,
+    else the context's company_name and company_ids. Notes on what openpcf filled in go to
+    stderr; a required field nobody gives is an error naming the context field."""
     try:
+        # The company is the tenant only when one is named: never a made-up "local" company.
+        named = os.environ.get("OPENPCF_TENANT")
+        owner = tenant_company(config.tenant()) if named else None
         exported = export_pact(
             model, version=version.value, profile=profile_id, factor_files=factors or [],
-            context_file=context, tenant=config.tenant(), allow_violations=allow_violations,
+            context_file=context, owner=owner, allow_violations=allow_violations,
         )  # fmt: skip
     except OpenpcfError as exc:
         _fail(exc)

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openpcf.domain.result import DeclaredUnit, Result
 from openpcf.io.pact import DQ_NAMES, PACT_UNITS, PactError, v2_dqr
-from openpcf.io.pact.schema import PactSpecMissing, PactVersion, schema_errors, spec_version
+from openpcf.io.pact.model import footprint_errors
+from openpcf.io.pact.schema import PactVersion, spec_version
 from openpcf.units import factor_between, same_dimension
 
 _V2_UNITS = ("kilogram", "liter", "cubic meter", "kilowatt hour", "megajoule", "ton kilometer",
@@ -216,7 +217,7 @@ def product_footprint(
     parts = footprint_parts(result)
     unit, amount = declared_unit_for(result.declared_unit, version)
     notes = list(parts.notes)
-    mass = _mass(result.declared_unit, unit, context, notes)
+    mass = _mass(result.declared_unit, unit, context)
     gwps = _gwp_sets(result, notes)
     standards = _STANDARDS.get(result.profile)
     if standards is None:
@@ -239,13 +240,11 @@ def product_footprint(
         head["pcf"] = _carbon_footprint_v2(
             result, context, parts, unit, amount, mass, gwps, standards
         )
-    try:
-        errors = schema_errors(head, version)
-    except PactSpecMissing as exc:
-        notes.append(f"not validated: {exc}")
-        errors = []
+    errors = footprint_errors(head, version)  # always: openpcf's own model of the data model
     if errors:
-        raise PactError(f"the export breaks the PACT v{version} schema: " + "; ".join(errors[:10]))
+        raise PactError(
+            f"the export breaks the PACT v{version} data model: " + "; ".join(errors[:10])
+        )
     return PactExport(head, tuple(notes))
 
 
@@ -437,18 +436,18 @@ def _gwp_sets(result: Result, notes: list[str]) -> list[str]:
     return sorted(sets, key=lambda s: int(s[2:]))
 
 
-def _mass(declared: DeclaredUnit, unit: str, context: PactContext, notes: list[str]) -> float:
+def _mass(declared: DeclaredUnit, unit: str, context: PactContext) -> float:
     if context.product_mass_per_declared_unit is not None:
         return context.product_mass_per_declared_unit
     if same_dimension(declared.unit, "kg"):
         return declared.amount * factor_between(declared.unit, "kg", "declared unit")
     if unit in _MASSLESS:
-        return 0.0
-    notes.append(
-        f"productMassPerDeclaredUnit is not known for a declared unit in {unit} and is written "
-        f"as 0; give product_mass_per_declared_unit in the export context"
+        return 0.0  # v3 data model: "SHOULD be populated with 0" when mass is not relevant
+    raise PactError(
+        f"productMassPerDeclaredUnit is unknown for a declared unit in {unit} (PACT requires "
+        f"the mass of the product in it): give product_mass_per_declared_unit (kg) in the "
+        f"export context (--context FILE)"
     )
-    return 0.0
 
 
 def _geography(code: str | None, version: PactVersion) -> dict[str, str]:

@@ -12,7 +12,8 @@ from typing import Any
 from openpcf.domain.errors import Location
 from openpcf.domain.model import DataQuality, Pcf
 from openpcf.io.pact import DQ_NAMES, PACT_UNITS, PactError, rating_of_v2_dqr
-from openpcf.io.pact.schema import PactSpecMissing, PactVersion, schema_errors
+from openpcf.io.pact.model import footprint_errors
+from openpcf.io.pact.schema import PactVersion
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,7 @@ def read_footprints(path: Path) -> list[tuple[PactVersion, dict[str, Any]]]:
     out: list[tuple[PactVersion, dict[str, Any]]] = []
     for i, pf in enumerate(found):
         version = _version_of(pf, path)
-        try:
-            errors = schema_errors(pf, version)
-        except PactSpecMissing:
-            errors = []  # no copy of the spec here; the fields read below are still checked
+        errors = footprint_errors(pf, version)
         if errors:
             where = f"footprint {i + 1} " if len(found) > 1 else ""
             raise PactError(

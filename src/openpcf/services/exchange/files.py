@@ -42,11 +42,13 @@ def export_pact(
     profile: str = EXPORT_PROFILE,
     factor_files: Sequence[Path] = (),
     context_file: Path | None = None,
-    tenant: str = "local",
+    owner: Company | None = None,
     allow_violations: bool = False,
     created: datetime | None = None,
 ) -> PactExport:
-    """The model's footprint as a validated PACT ProductFootprint."""
+    """The model's footprint as a PACT ProductFootprint, validated against openpcf's model of
+    the PACT data model. The company is `owner` (the tenant) unless the context names one;
+    without either, the export says which context fields are missing."""
     project = load_project(model, factor_files)
     result = calculate(project, profile=profile)
     breaches = [v for v in check(project, profile, result) if v.rule != profile]
@@ -60,26 +62,52 @@ def export_pact(
     overrides = _context_file(context_file) if context_file else {}
     if created is not None:
         overrides.setdefault("created", created)
-    context, notes = pact_context(project, result, overrides, tenant)
+    context, notes = pact_context(project, result, overrides, owner)
     exported = product_footprint(result, context, version)
     return PactExport(exported.document, (*notes, *exported.notes))
 
 
+@dataclass(frozen=True)
+class Company:
+    """The data owner of an export: a tenant of the platform (its slug and display name)."""
+
+    slug: str
+    name: str
+
+
+def tenant_company(slug: str) -> Company:
+    """The tenant `slug` of the configured database, as the data owner of an export."""
+    from openpcf.services.errors import NotFound
+    from openpcf.services.platform.accounts import get_tenant
+    from openpcf.store.db import read_sessions
+
+    with read_sessions()() as session:
+        try:
+            tenant = get_tenant(session, slug)
+        except NotFound:
+            raise PactError(
+                f"OPENPCF_TENANT is '{slug}', which is not a tenant of the database (create it "
+                f"with `openpcf tenants create {slug} --display-name ...`, or unset "
+                f"OPENPCF_TENANT and give company_name and company_ids in --context)"
+            ) from None
+        return Company(tenant.slug, tenant.name)
+
+
+#: Context fields PACT requires that neither the model nor a result holds, with their PACT names.
+REQUIRED_CONTEXT = {"company_name": "companyName", "company_ids": "companyIds",
+                    "product_ids": "productIds"}  # fmt: skip
+
+
 def pact_context(
-    project: Project, result: Result, overrides: Mapping[str, Any], tenant: str
+    project: Project, result: Result, overrides: Mapping[str, Any], owner: Company | None
 ) -> tuple[PactContext, list[str]]:
-    """PACT metadata from the model, with `overrides` (fields of PactContext) on top."""
+    """PACT metadata from the model and the owner, with `overrides` (fields of PactContext) on
+    top. Raises PactError naming every required field that none of them gives."""
     lm = project.models[0]
     product = lm.model.product
     notes: list[str] = []
     slug = re.sub(r"[^a-z0-9]+", "-", product.name.lower()).strip("-") or "product"
-    product_id = product.id or ""
-    if not product_id.lower().startswith("urn:"):
-        product_id = f"urn:openpcf:product:{tenant}:{slug}"
     fields: dict[str, Any] = {
-        "company_name": tenant,
-        "company_ids": [f"urn:openpcf:company:{tenant}"],
-        "product_ids": [product_id],
         "product_name": product.name,
         "product_description": f"{product.name}; PCF per {product.declared_unit.amount:g} "
         f"{product.declared_unit.unit}",
@@ -105,11 +133,22 @@ def pact_context(
             operator="Other", rule_names=(f"{rule.name} (openpcf product rule {rule.id})",),
             other_operator_name="openpcf",
         )]  # fmt: skip
+    if product.id and product.id.lower().startswith("urn:"):
+        fields["product_ids"] = [product.id]
+    elif owner is not None:
+        fields["product_ids"] = [f"urn:openpcf:product:{owner.slug}:{slug}"]
+    if owner is not None and "company_name" not in overrides:
+        fields["company_name"] = owner.name
+        fields["company_ids"] = [f"urn:openpcf:company:{owner.slug}"]
     fields |= dict(overrides)
-    if "company_name" not in overrides:
-        notes.append(
-            f"companyName is the tenant '{tenant}' and companyIds its URN; give company_name "
-            f"and company_ids in the export context"
+    missing = [f"{key} ({pact})" for key, pact in REQUIRED_CONTEXT.items() if key not in fields]
+    if missing:
+        raise PactError(
+            "PACT requires what the model does not say: give "
+            + ", ".join(missing)
+            + " in the export context (--context FILE, YAML or JSON)"
+            + ("" if owner else ", or export as a tenant of the database (OPENPCF_TENANT)"),
+            lm.where("product"),
         )
     for key in ("reference_period_start", "reference_period_end"):
         if key not in fields:
