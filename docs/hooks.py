@@ -7,6 +7,8 @@ never drift from it, and pages nobody has put in the nav yet still get a place i
 - A page holding `<!-- openpcf:api -->` gets every path and method of the OpenAPI document of
   `openpcf.api.app.create_app()` with its summary, description, parameters, request body and
   responses, then the schemas. The document itself is published as `openapi.json`.
+- `<!-- openpcf:profiles -->` and `<!-- openpcf:rules -->` become tables of the bundled methodology
+  profiles and product rules, read from their data files.
 - Markdown pages under docs/ that mkdocs.yml's nav does not list are appended under "More".
 """
 
@@ -21,6 +23,8 @@ from typing import Any
 
 CLI_MARKER = "<!-- openpcf:cli -->"
 API_MARKER = "<!-- openpcf:api -->"
+PROFILES_MARKER = "<!-- openpcf:profiles -->"
+RULES_MARKER = "<!-- openpcf:rules -->"
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 _openapi_cache: dict[str, Any] = {}
@@ -66,6 +70,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         markdown = markdown.replace(CLI_MARKER, cli_reference())
     if API_MARKER in markdown:
         markdown = markdown.replace(API_MARKER, api_reference(openapi_document()))
+    if PROFILES_MARKER in markdown:
+        markdown = markdown.replace(PROFILES_MARKER, profiles_table())
+    if RULES_MARKER in markdown:
+        markdown = markdown.replace(RULES_MARKER, rules_table())
     return markdown
 
 
@@ -154,6 +162,55 @@ def _help_text(text: str) -> str:
 def _first_sentence(text: str) -> str:
     first = text.strip().split("\n\n")[0].replace("\n", " ")
     return first
+
+
+# --- profiles and product rules ---------------------------------------------------------
+
+
+def profiles_table() -> str:
+    from openpcf.rules.catalogue import profiles
+
+    lines = [
+        "| id | name | GWP | gases | boundaries | stages left out | cut-off | allocation "
+        "| biogenic CO2 in total | dLUC in total | grid electricity | evidence accepted |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in profiles().values():
+        gases = p.gases if isinstance(p.gases, str) else ", ".join(p.gases)
+        cutoff = "not set" if p.cutoff is None else f"{p.cutoff:.0%}"
+        cells = [
+            f"`{p.id}`", f"{p.name} ({p.version})", p.gwp, gases, ", ".join(p.boundaries),
+            ", ".join(p.excluded_stages) or "none", cutoff, " → ".join(p.allocation),
+            _yes(p.biogenic.in_total), _yes(p.land_use_change.dluc_in_total),
+            p.electricity.grid_basis, ", ".join(p.electricity.accepts),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(str(c)) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def rules_table() -> str:
+    from openpcf.rules.catalogue import product_rules
+
+    lines = [
+        "| id | name | declared unit | boundary | mandatory stages | cut-off | allocation "
+        "| benchmark grades | CBAM CN codes |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in product_rules().values():
+        unit = f"{r.declared_unit.amount:g} {r.declared_unit.unit}"
+        cells = [
+            f"`{r.id}`", r.name + (f" {r.name_zh}" if r.name_zh else ""), unit, r.boundary,
+            ", ".join(r.mandatory_stages) or "none",
+            "not set" if r.cutoff is None else f"{r.cutoff:.0%}",
+            r.allocation or "profile's", ", ".join(c.grade for c in r.benchmark_classes) or "none",
+            ", ".join(r.cbam.cn_codes) if r.cbam else "",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(str(c)) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 # --- API ------------------------------------------------------------------------------------
