@@ -131,7 +131,9 @@ def cli_reference() -> str:
             for sub in subcommands:
                 child = command.commands[sub]
                 short = _first_sentence(child.help or "")
-                lines.append(f"| [`{name} {sub}`](#{command_anchor([*path, sub])}) | {_cell(short)} |")
+                lines.append(
+                    f"| [`{name} {sub}`](#{command_anchor([*path, sub])}) | {_cell(short)} |"
+                )
             lines.append("")
         params = [p for p in command.params if not getattr(p, "hidden", False)]
         if params:
@@ -271,7 +273,9 @@ def api_reference(doc: dict[str, Any]) -> str:
             if tag not in tags:
                 tags.append(tag)
     for tag in tags:
-        ops = [(m, p, op) for m, p, op in operations(doc) if (op.get("tags") or ["other"])[0] == tag]
+        ops = [
+            (m, p, op) for m, p, op in operations(doc) if (op.get("tags") or ["other"])[0] == tag
+        ]
         if not ops:
             continue
         lines += [f"## {tag}", ""]
