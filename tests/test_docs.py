@@ -150,3 +150,48 @@ def test_every_openpcf_variable_read_by_the_code_is_documented() -> None:
     page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = sorted(v for v in used if f"`{v}`" not in page)
     assert not missing, f"not in docs/configuration.md: {missing}"
+
+
+def _pages() -> list[Path]:
+    return sorted((REPO / "docs").rglob("*.md"))
+
+
+def test_code_the_pages_name_exists() -> None:
+    """Paths under src/openpcf and dotted names like `openpcf.services.x.y` in the pages resolve,
+    so a module moved without its documentation fails here."""
+    import importlib
+
+    missing = []
+    for page in _pages():
+        text = page.read_text(encoding="utf-8")
+        for path in set(re.findall(r"`(src/openpcf/[^`\s]*)`", text)):
+            if not list(REPO.glob(path.rstrip("/"))):
+                missing.append(f"{page.name}: {path}")
+        for dotted in set(re.findall(r"`(openpcf(?:\.[a-z_]+)+)", text)):
+            if dotted.endswith(".db"):  # the SQLite file name, not a module
+                continue
+            parts = dotted.split(".")
+            for cut in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:cut]))
+                except ImportError:
+                    continue
+                try:
+                    for attr in parts[cut:]:
+                        obj = getattr(obj, attr)
+                except AttributeError:
+                    missing.append(f"{page.name}: {dotted}")
+                break
+            else:
+                missing.append(f"{page.name}: {dotted}")
+    assert not missing, f"the docs name code that does not exist: {missing}"
+
+
+def test_the_concepts_page_names_every_package() -> None:
+    concepts = (REPO / "docs" / "concepts.md").read_text(encoding="utf-8")
+    src = REPO / "src" / "openpcf"
+    packages = [p.name for p in src.iterdir() if (p / "__init__.py").is_file()]
+    services = [p.name for p in (src / "services").iterdir() if (p / "__init__.py").is_file()]
+    missing = [f"{name}/" for name in packages if f"`{name}/`" not in concepts]
+    missing += [f"services/{n}/" for n in services if f"`services/{n}/`" not in concepts]
+    assert not missing, f"docs/concepts.md does not describe: {missing}"
