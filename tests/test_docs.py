@@ -195,3 +195,18 @@ def test_the_concepts_page_names_every_package() -> None:
     missing = [f"{name}/" for name in packages if f"`{name}/`" not in concepts]
     missing += [f"services/{n}/" for n in services if f"`services/{n}/`" not in concepts]
     assert not missing, f"docs/concepts.md does not describe: {missing}"
+
+
+def test_pages_left_out_of_the_nav_are_listed_under_more(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", REPO / "docs" / "hooks.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    for name in ("index.md", "guide/a.md", "security.md", "_partial/x.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("# x\n", encoding="utf-8")
+    config = {"docs_dir": str(tmp_path), "nav": [{"Home": "index.md"}, {"G": ["guide/a.md"]}]}
+    hooks.on_config(config)
+    assert config["nav"][-1] == {"More": ["security.md"]}
