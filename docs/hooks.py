@@ -9,6 +9,8 @@ never drift from it, and pages nobody has put in the nav yet still get a place i
   responses, then the schemas. The document itself is published as `openapi.json`.
 - `<!-- openpcf:profiles -->` and `<!-- openpcf:rules -->` become tables of the bundled methodology
   profiles and product rules, read from their data files.
+- `<!-- openpcf:schema product-model -->` (also `factor`, `result`) becomes the field reference
+  of that file format, from the same pydantic model as `openpcf schema ...` prints.
 - Markdown pages under docs/ that mkdocs.yml's nav does not list are appended under "More".
 """
 
@@ -25,6 +27,7 @@ CLI_MARKER = "<!-- openpcf:cli -->"
 API_MARKER = "<!-- openpcf:api -->"
 PROFILES_MARKER = "<!-- openpcf:profiles -->"
 RULES_MARKER = "<!-- openpcf:rules -->"
+SCHEMA_MARKER = re.compile(r"<!-- openpcf:schema (product-model|factor|result) -->")
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 _openapi_cache: dict[str, Any] = {}
@@ -74,7 +77,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         markdown = markdown.replace(PROFILES_MARKER, profiles_table())
     if RULES_MARKER in markdown:
         markdown = markdown.replace(RULES_MARKER, rules_table())
-    return markdown
+    return SCHEMA_MARKER.sub(lambda m: format_reference(m.group(1)), markdown)
 
 
 def on_files(files: Any, config: Any) -> Any:
@@ -215,6 +218,33 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+# --- file formats ---------------------------------------------------------------------------
+
+
+def format_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema `openpcf schema NAME` prints."""
+    from openpcf.domain.factor import Factor
+    from openpcf.domain.model import ProductModel
+    from openpcf.domain.result import Result
+
+    if name == "product-model":
+        return ProductModel.model_json_schema(by_alias=True)
+    return {"factor": Factor, "result": Result}[name].model_json_schema()
+
+
+def format_reference(name: str) -> str:
+    """Every object of a file format with its fields: the top level first, then each definition."""
+    schema = format_schema(name)
+    prefix = f"{name}-field"
+    top = {k: v for k, v in schema.items() if k != "$defs"}
+    title = {"product-model": "Model file", "factor": "Factor", "result": "Result"}[name]
+    defs = schema.get("$defs", {})
+    lines = _schema(title, top, prefix, "####")
+    for sub in sorted(defs):
+        lines += _schema(sub, defs[sub], prefix, "####")
+    return "\n".join(lines)
+
+
 # --- API ------------------------------------------------------------------------------------
 
 
@@ -331,8 +361,10 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _schema(name: str, schema: dict[str, Any]) -> list[str]:
-    lines = [f"### {name} {{#schema-{_slug(name)}}}", ""]
+def _schema(
+    name: str, schema: dict[str, Any], prefix: str = "schema", level: str = "###"
+) -> list[str]:
+    lines = [f"{level} {name} {{#{prefix}-{_slug(name)}}}", ""]
     if schema.get("description"):
         lines += [schema["description"].strip(), ""]
     if "enum" in schema:
@@ -343,34 +375,36 @@ def _schema(name: str, schema: dict[str, Any]) -> list[str]:
         lines += ["| field | type | required | description |", "|---|---|---|---|"]
         for field, prop in props.items():
             lines.append(
-                f"| `{field}` | {_cell(_type(prop))} | {'yes' if field in required else 'no'} | "
-                f"{_cell(prop.get('description') or prop.get('title') or '')} |"
+                f"| `{field}` | {_cell(_type(prop, prefix))} | {'yes' if field in required else 'no'} | "
+                f"{_cell(prop.get('description') or '')} |"
             )
         lines.append("")
     elif "enum" not in schema:
-        lines += [f"Type: {_type(schema)}", ""]
+        lines += [f"Type: {_type(schema, prefix)}", ""]
     return lines
 
 
-def _type(schema: dict[str, Any]) -> str:
+def _type(schema: dict[str, Any], prefix: str = "schema") -> str:
     """A short human form of a JSON Schema: refs link to their schema section."""
     if not schema:
         return "any"
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
-        return f"[{name}](#schema-{_slug(name)})"
+        return f"[{name}](#{prefix}-{_slug(name)})"
     for key in ("anyOf", "oneOf", "allOf"):
         if key in schema:
-            parts = [_type(s) for s in schema[key]]
+            parts = [_type(s, prefix) for s in schema[key]]
             return (" or " if key != "allOf" else " and ").join(parts)
+    if "const" in schema:
+        return f"`{schema['const']}`"
     if "enum" in schema:
         return " or ".join(f"`{v}`" for v in schema["enum"])
     kind = schema.get("type", "any")
     if kind == "array":
-        return f"array of {_type(schema.get('items', {}))}"
+        return f"array of {_type(schema.get('items', {}), prefix)}"
     if kind == "object" and "additionalProperties" in schema:
         extra = schema["additionalProperties"]
-        return "object" if extra is True else f"object of {_type(extra or {})}"
+        return "object" if extra is True else f"object of {_type(extra or {}, prefix)}"
     if schema.get("format"):
         return f"{kind} ({schema['format']})"
     return str(kind)
