@@ -183,6 +183,11 @@ def test_filters(ctx: Ctx) -> None:
     assert listed("validOn=2023-06-01T00:00:00Z") == set()
     assert listed("validAfter=2024-06-01T00:00:00Z") == set()
     assert len(listed("validBefore=2030-01-01T00:00:00Z")) == 4
+    # an empty value names nothing and is ignored (the official suite's v3 TESTCASE#23 sends
+    # `classification=` for a footprint without classifications and expects the whole list)
+    everything = listed("")
+    assert listed("classification=") == everything and len(everything) == 4
+    assert listed(f"classification=&productId={ACME}widget") == widget
     assert listed("classification=urn:pact:productclassification:un-cpc:1") == set()
     assert listed(f"classification={HS.upper()}") == {c["other/shared"]}  # case-insensitive
     assert listed("classification=urn:pact:productclassification:un-cpc:4121") == widget
@@ -267,6 +272,51 @@ def test_expired_token_is_token_expired(ctx: Ctx) -> None:
         )
     r = ctx.client.get("/3/footprints", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and r.json()["code"] == "TokenExpired"
+
+
+def test_v2_filter_in_the_odata_subset_of_v2_3(ctx: Ctx) -> None:
+    def listed(statement: str) -> set[str]:
+        r = ctx.client.get("/2/footprints", params={"$filter": statement}, headers=ctx.auth())
+        assert r.status_code == 200, r.text
+        return ids(r.json())
+
+    c = ctx.calcs
+    widget = {ctx.old_widget, c["acme/widget"]}  # CPC 4121; "shared" is 3744; gadget has none
+    assert listed("productCategoryCpc eq '4121'") == widget
+    assert listed(f"productIds/any(p:(p eq '{ACME}widget'))") == widget
+    assert listed("pcf/geographyCountry eq 'CN'") == set()  # subdivisions, not countries
+    # reference periods are 2023: from 2023-01-01 to 2024-01-01
+    period = "(pcf/referencePeriodStart ge '2023-01-01T00:00:00.000Z') and " \
+             "(pcf/referencePeriodEnd le '2024-01-01T00:00:00Z')"  # fmt: skip
+    assert listed(period) == widget | {c["other/shared"]}
+    assert listed("pcf/referencePeriodStart gt '2023-01-01T00:00:00Z'") == set()
+    every = listed("")
+    first = min(pf["created"] for pf in ctx.client.get("/2/footprints", headers=ctx.auth())
+                .json()["data"])  # fmt: skip
+    assert listed(f"created ge '{first}'") == every and listed(f"created lt '{first}'") == set()
+    for statement, code in (("productCategoryCpc eq '4121' or productCategoryCpc eq '3744'",
+                             "NotImplemented"), ("companyName eq 'x'", "NotImplemented"),
+                            ("created ge 'soon'", "BadRequest"), ("created ge", "BadRequest")):  # fmt: skip
+        r = ctx.client.get("/2/footprints", params={"$filter": statement}, headers=ctx.auth())
+        assert r.status_code == 400 and r.json()["code"] == code, (statement, r.text)
+
+
+@pytest.mark.parametrize("version", ["3", "2"])
+def test_a_published_event_needs_footprint_ids(ctx: Ctx, version: str) -> None:
+    """PublishedEvent data.pfIds items are `format: uuid` in v3.0 and v2.3 (the official
+    suite's v3 TESTCASE#40 and v2 TESTCASE#21 send a GTIN URN and expect 400)."""
+    kind = {"3": "org.wbcsd.pact.ProductFootprint.PublishedEvent.3",
+            "2": "org.wbcsd.pathfinder.ProductFootprint.Published.v1"}[version]  # fmt: skip
+    event = {"type": kind, "specversion": "1.0", "id": "evt-9", "source": "//x.example/events",
+             "time": "2025-03-05T17:31:00Z", "data": {"pfIds": ["urn:gtin:4712345060507"]}}  # fmt: skip
+    r = ctx.client.post(f"/{version}/events", json=event, headers=ctx.auth() | CE)
+    assert r.status_code == 400 and r.json()["code"] == "BadRequest"
+    assert "urn:gtin:4712345060507" in r.json()["message"]
+    event["data"] = {"pfIds": ["079e425a-464f-528d-341d-4a944a1dfd70"]}
+    assert (
+        ctx.client.post(f"/{version}/events", json=event, headers=ctx.auth() | CE).status_code
+        == 200
+    )
 
 
 def test_bad_parameters_and_v2_filter(ctx: Ctx) -> None:
