@@ -146,6 +146,11 @@ class FactorSource(_Part):
     version: NonEmpty
 
 
+SectorRules = Annotated[list[SectorRuleV], Field(min_length=1), AfterValidator(_unique)]
+FactorSources = Annotated[list[FactorSource], Field(min_length=1)]
+Gwps = Annotated[list[Gwp], Field(min_length=1), AfterValidator(_unique)]
+
+
 class Extension(_Part):
     specVersion: str
     dataSchema: str
@@ -206,21 +211,21 @@ class CarbonFootprintV3(_Located):
     ccuCarbonContent: NonNegative | None = None
     ccuCalculationApproach: Literal["Cut-off", "Credit"] | None = None
     ccuCreditCertification: str | None = None
-    ipccCharacterizationFactors: Annotated[list[Gwp], Field(min_length=1), AfterValidator(_unique)]
+    ipccCharacterizationFactors: Gwps
     crossSectoralStandards: Annotated[list[str], Field(min_length=1), AfterValidator(_unique)]
-    productOrSectorSpecificRules: Annotated[
-        list[SectorRuleV], Field(min_length=1), AfterValidator(_unique)
-    ] | None = None  # fmt: skip
+    productOrSectorSpecificRules: SectorRules | None = None
     exemptedEmissionsPercent: Dec
     exemptedEmissionsDescription: str | None = None
     allocationRulesDescription: str | None = None
-    secondaryEmissionFactorSources: Annotated[list[FactorSource], Field(min_length=1)] | None = None
+    secondaryEmissionFactorSources: FactorSources | None = None
     primaryDataShare: Dec | None = None
     dqi: DqiV3 | None = None
     verification: VerificationV3 | None = None
 
 
-class ProductFootprintV3(_Part):
+class _Footprint(_Part):
+    """What the ProductFootprint of v3.0 and of v2.3 share."""
+
     id: Uuid
     specVersion: SpecVersion
     precedingPfIds: Annotated[list[Uuid], Field(min_length=1), AfterValidator(_unique)] | None = (
@@ -236,9 +241,12 @@ class ProductFootprintV3(_Part):
     productIds: Urns
     productClassifications: Urns | None = None
     productNameCompany: NonEmpty
+    extensions: list[Extension] | None = None
+
+
+class ProductFootprintV3(_Footprint):
     comment: str | None = None
     pcf: CarbonFootprintV3
-    extensions: list[Extension] | None = None
 
 
 # ------------------------------------------------------------------------------------ v2.3
@@ -290,22 +298,18 @@ class CarbonFootprintV2(_Located):
     packagingEmissionsIncluded: bool
     packagingGhgEmissions: Annotated[str, _decimal(">=0")] | None = None
     characterizationFactors: Literal["AR6", "AR5"]
-    ipccCharacterizationFactorsSources: Annotated[
-        list[Gwp], Field(min_length=1), AfterValidator(_unique)
-    ]
+    ipccCharacterizationFactorsSources: Gwps
     crossSectoralStandardsUsed: Annotated[
         list[Literal["GHG Protocol Product standard", "ISO Standard 14067",
                      "ISO Standard 14044"]],
         Field(min_length=1), AfterValidator(_unique),
     ]  # fmt: skip
-    productOrSectorSpecificRules: Annotated[
-        list[SectorRuleV], Field(min_length=1), AfterValidator(_unique)
-    ] | None = None  # fmt: skip
+    productOrSectorSpecificRules: SectorRules | None = None
     biogenicAccountingMethodology: Literal["PEF", "ISO", "GHGP", "Quantis"] | None = None
     boundaryProcessesDescription: str
     referencePeriodStart: DateTime
     referencePeriodEnd: DateTime
-    secondaryEmissionFactorSources: Annotated[list[FactorSource], Field(min_length=1)] | None = None
+    secondaryEmissionFactorSources: FactorSources | None = None
     exemptedEmissionsPercent: Percent
     exemptedEmissionsDescription: str
     allocationRulesDescription: str | None = None
@@ -315,28 +319,13 @@ class CarbonFootprintV2(_Located):
     assurance: AssuranceV2 | None = None
 
 
-class ProductFootprintV2(_Part):
-    id: Uuid
-    specVersion: SpecVersion
-    precedingPfIds: Annotated[list[Uuid], Field(min_length=1), AfterValidator(_unique)] | None = (
-        None
-    )
+class ProductFootprintV2(_Footprint):
     version: Annotated[int, Field(ge=0, le=2**31 - 1)]
-    created: DateTime
     updated: DateTime | None = None
-    status: Status
     statusComment: str | None = None
-    validityPeriodStart: DateTime | None = None
-    validityPeriodEnd: DateTime | None = None
-    companyName: NonEmpty
-    companyIds: Urns
-    productDescription: str
-    productIds: Urns
     productCategoryCpc: NonEmpty
-    productNameCompany: NonEmpty
     comment: str
     pcf: CarbonFootprintV2
-    extensions: list[Extension] | None = None
 
 
 MODELS: dict[PactVersion, type[BaseModel]] = {"3": ProductFootprintV3, "2": ProductFootprintV2}
