@@ -46,11 +46,9 @@ def list_footprints(
         Query(alias="$filter", description="OData subset of v2.3: eq lt le gt ge, and, any"),
     ] = None,
 ) -> JSONResponse:
-    matches = parse_filter(filter_) if filter_ is not None else None
+    filters = Filters(where=parse_filter(filter_) if filter_ is not None else None)
     with pact_errors():
-        docs = footprints.list_footprints(db, who, "2", Filters())
-    if matches is not None:
-        docs = [doc for doc in docs if matches(doc)]
+        docs = footprints.list_footprints(db, who, "2", filters)
     return page(request, docs, limit, offset)
 
 

@@ -12,7 +12,7 @@ stated explicitly: from the reference period's end for 3 years (the spec's defau
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +70,8 @@ class Filters:
     valid_after: datetime | None = None
     valid_before: datetime | None = None
     status: Sequence[str] = ()
+    #: any further condition, e.g. a v2 `$filter` statement (odata_filter.parse_filter)
+    where: Callable[[dict[str, Any]], bool] | None = None
 
     def match(self, doc: dict[str, Any]) -> bool:
         def any_of(wanted: Sequence[str], have: Sequence[str]) -> bool:
@@ -93,6 +95,7 @@ class Filters:
             and any_of(self.classification, doc.get("productClassifications", []))
             and any_of(self.status, [doc["status"]])
             and self._valid(doc)
+            and (self.where is None or self.where(doc))
         )
 
     def _valid(self, doc: dict[str, Any]) -> bool:
