@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import SessionDep
-from openpcf.api.routers.pact_v3 import (
+from openpcf.api.routers.pact import (
     ERRORS,
     EVENT_MEDIA_TYPE,
     EVENT_OK,
@@ -18,10 +18,9 @@ from openpcf.api.routers.pact_v3 import (
     PactPrincipal,
     accept_event,
     error_doc,
-    pact_errors,
-    page,
+    footprint,
+    footprints_page,
 )
-from openpcf.services.exchange import footprints
 from openpcf.services.exchange.footprints import Filters, PactApiError
 
 router = APIRouter(tags=["PACT v2"])
@@ -43,9 +42,7 @@ def list_footprints(
 ) -> JSONResponse:
     if filter_ is not None:
         raise PactApiError(400, "NotImplemented", "$filter (OData) is not implemented")
-    with pact_errors():
-        docs = footprints.list_footprints(db, who, "2", Filters())
-    return page(request, docs, limit, offset)
+    return footprints_page(request, db, who, "2", Filters(), limit, offset)
 
 
 @router.get(
@@ -55,8 +52,7 @@ def list_footprints(
     responses=GET_OK | ERRORS | {404: error_doc("NoSuchFootprint")},
 )
 def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
-    with pact_errors():
-        return JSONResponse({"data": footprints.get_footprint(db, who, "2", id)})
+    return footprint(db, who, "2", id)
 
 
 @router.post(
