@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
@@ -152,3 +152,32 @@ def footprint(db: SessionDep, who: Principal, version: PactVersion, pf_id: str) 
     """GetFootprint."""
     with pact_errors():
         return JSONResponse({"data": footprints.get_footprint(db, who, version, pf_id)})
+
+
+def serve_footprint_and_events(router: APIRouter, version: PactVersion, events: str) -> None:
+    """Add the actions both versions serve alike but for the version: GetFootprint, and Events
+    (`events` describes the event types of the version)."""
+
+    @router.get(
+        f"/{version}/footprints/{{id}}",
+        summary=f"Action GetFootprint (PACT v{version})",
+        response_class=JSONResponse,
+        responses=GET_OK | ERRORS | {404: error_doc("NoSuchFootprint")},
+    )
+    def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
+        return footprint(db, who, version, id)
+
+    @router.post(
+        f"/{version}/events",
+        summary=f"Action Events (PACT v{version})",
+        description=events,
+        response_class=Response,
+        responses=EVENT_OK | ERRORS,
+    )
+    def post_event(
+        request: Request,
+        db: SessionDep,
+        who: PactPrincipal,
+        event: Annotated[Any, Body(media_type=EVENT_MEDIA_TYPE)] = None,
+    ) -> Response:
+        return accept_event(request, db, who, version, event)

@@ -10,22 +10,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from openpcf.api.deps import SessionDep
 from openpcf.api.errors import ErrorOut
 from openpcf.api.routers.pact import (
     ERRORS,
-    EVENT_MEDIA_TYPE,
-    EVENT_OK,
-    GET_OK,
     LIST_OK,
     PactPrincipal,
-    accept_event,
-    error_doc,
-    footprint,
     footprints_page,
+    serve_footprint_and_events,
 )
 from openpcf.services.exchange import delivery as pact_delivery
 from openpcf.services.exchange import host as pact_api
@@ -100,31 +95,15 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-@router.get(
-    "/3/footprints/{id}",
-    summary="Action GetFootprint (PACT v3)",
-    response_class=JSONResponse,
-    responses=GET_OK | ERRORS | {404: error_doc("NoSuchFootprint")},
+serve_footprint_and_events(
+    router,
+    "3",
+    events=(
+        "CloudEvents (structured mode). A RequestCreatedEvent is answered later: the footprints "
+        "the caller may read that match its criteria are sent in a RequestFulfilledEvent (none: a"
+        " RequestRejectedEvent) to the Events endpoint its `source` names, which must be an "
+        "allowed callback host (OPENPCF_PACT_CALLBACK_HOSTS; loopback by default). "
+        "PublishedEvent, RequestFulfilledEvent and RequestRejectedEvent are checked and "
+        "acknowledged."
+    ),
 )
-def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
-    return footprint(db, who, "3", id)
-
-
-@router.post(
-    "/3/events",
-    summary="Action Events (PACT v3)",
-    response_class=Response,
-    responses=EVENT_OK | ERRORS,
-)
-def post_event(
-    request: Request,
-    db: SessionDep,
-    who: PactPrincipal,
-    event: Annotated[Any, Body(media_type=EVENT_MEDIA_TYPE)] = None,
-) -> Response:
-    """CloudEvents (structured mode). A RequestCreatedEvent is answered later: the footprints
-    the caller may read that match its criteria are sent in a RequestFulfilledEvent (none: a
-    RequestRejectedEvent) to the Events endpoint its `source` names, which must be an allowed
-    callback host (OPENPCF_PACT_CALLBACK_HOSTS; loopback by default). PublishedEvent,
-    RequestFulfilledEvent and RequestRejectedEvent are checked and acknowledged."""
-    return accept_event(request, db, who, "3", event)
