@@ -188,6 +188,7 @@ def test_filters(ctx: Ctx) -> None:
     everything = listed("")
     assert listed("classification=") == everything and len(everything) == 4
     assert listed(f"classification=&productId={ACME}widget") == widget
+    assert listed("validOn=&validAfter=&validBefore=&status=&geography=") == everything
     assert listed("classification=urn:pact:productclassification:un-cpc:1") == set()
     assert listed(f"classification={HS.upper()}") == {c["other/shared"]}  # case-insensitive
     assert listed("classification=urn:pact:productclassification:un-cpc:4121") == widget
