@@ -20,6 +20,7 @@ from openpcf.api.routers.pact import (
     LIST_OK,
     PactPrincipal,
     footprints_page,
+    serve_footprint_and_events,
 )
 from openpcf.services.exchange import delivery as pact_delivery
 from openpcf.services.exchange import host as pact_api
@@ -65,9 +66,15 @@ def list_footprints(
     company_id: Annotated[list[str] | None, Query(alias="companyId")] = None,
     geography: Annotated[list[str] | None, Query()] = None,
     classification: Annotated[list[str] | None, Query()] = None,
-    valid_on: Annotated[str | None, Query(alias="validOn", description="RFC 3339 date-time")] = None,
-    valid_after: Annotated[str | None, Query(alias="validAfter", description="RFC 3339 date-time")] = None,
-    valid_before: Annotated[str | None, Query(alias="validBefore", description="RFC 3339 date-time")] = None,
+    valid_on: Annotated[
+        str | None, Query(alias="validOn", description="RFC 3339 date-time")
+    ] = None,
+    valid_after: Annotated[
+        str | None, Query(alias="validAfter", description="RFC 3339 date-time")
+    ] = None,
+    valid_before: Annotated[
+        str | None, Query(alias="validBefore", description="RFC 3339 date-time")
+    ] = None,
     status: Annotated[
         list[str] | None, Query(description="Active or Deprecated (several: any of them)")
     ] = None,
@@ -97,3 +104,17 @@ def _moment(name: str, text: str | None) -> datetime | None:
     if moment is None:
         raise bad_request(f"{name}: '{text[:80]}' is not an RFC 3339 date-time")
     return moment
+
+
+serve_footprint_and_events(
+    router,
+    "3",
+    events=(
+        "CloudEvents (structured mode). A RequestCreatedEvent is answered later: the footprints "
+        "the caller may read that match its criteria are sent in a RequestFulfilledEvent (none: a"
+        " RequestRejectedEvent) to the Events endpoint its `source` names, which must be an "
+        "allowed callback host (OPENPCF_PACT_CALLBACK_HOSTS; loopback by default). "
+        "PublishedEvent, RequestFulfilledEvent and RequestRejectedEvent are checked and "
+        "acknowledged."
+    ),
+)
