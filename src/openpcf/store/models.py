@@ -268,5 +268,6 @@ from openpcf.store import (  # noqa: E402
     models_certification,  # noqa: F401
     models_monitoring,  # noqa: F401
     models_pact,  # noqa: F401
+    models_policy,  # noqa: F401
     models_recompute,  # noqa: F401
 )
