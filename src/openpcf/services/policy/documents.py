@@ -23,7 +23,7 @@ from openpcf.domain.policy import (
     PolicyStatus,
     PolicyType,
 )
-from openpcf.rules.policy_seed import SEED, seed_documents
+from openpcf.rules.policy_seed import seed_documents
 from openpcf.services.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from openpcf.services.platform.access import writer
 from openpcf.store.models import Tenant

@@ -6,8 +6,7 @@ holders published to the registry (never a private product).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from openpcf.domain.factor import Factor
@@ -24,27 +23,31 @@ NONE, DRAFT, ISSUED = "none", "draft", "issued"
 _ISSUED = (PolicyStatus.issued, PolicyStatus.in_force)
 
 
-@dataclass(frozen=True)
-class GridFactor:
+class GridFactor(BaseModel):
     year: int
     kg_co2_per_kwh: float
     factor_id: str
     source: str
 
 
-@dataclass
-class ProvinceView:
+class DataCentreRequirement(BaseModel):
+    policy: str  # the document's id
+    requirement: str
+
+
+class ProvinceView(BaseModel):
+    """A province's page: its own documents, the national ones, grid factors, certificates."""
+
     province: Province
-    policies: list[PolicyDocument] = field(default_factory=list)  # its own, newest first
-    national: list[PolicyDocument] = field(default_factory=list)  # in force everywhere
-    grid: list[GridFactor] = field(default_factory=list)
-    certified: list[registry.RegistryEntry] = field(default_factory=list)
-    pilots: list[PolicyDocument] = field(default_factory=list)
-    data_centre_requirements: list[tuple[PolicyDocument, str]] = field(default_factory=list)
+    policies: list[PolicyDocument] = Field(description="the province's own documents, newest first")
+    national: list[PolicyDocument] = Field(description="national documents issued or in force")
+    grid: list[GridFactor] = Field(description="published grid CO2 factors by year")
+    certified: list[registry.RegistryEntry] = Field(description="published certificates")
+    pilots: list[PolicyDocument]
+    data_centre_requirements: list[DataCentreRequirement]
 
 
-@dataclass(frozen=True)
-class PolicyState:
+class PolicyState(BaseModel):
     state: str  # none | draft | issued
     issued: int
     drafts: int
@@ -56,25 +59,26 @@ def province_view(session: Session, code: str) -> ProvinceView:
         raise NotFound(f"no province '{code}': expected an ISO 3166-2:CN code such as CN-JS")
     docs = list(current(session).values())
     own = [d for d in docs if matches(d, PolicyFilter(region=p.code))]
-    view = ProvinceView(
+    return ProvinceView(
         province=p,
         policies=own,
         national=[d for d in docs if NATIONAL in d.regions and d.status in _ISSUED],
         grid=grid_factors(p.code),
         certified=registry.search(session, province=p.code, limit=200),
         pilots=[d for d in own if PolicyType.pilot in d.types],
+        data_centre_requirements=[
+            DataCentreRequirement(policy=d.id, requirement=r.text)
+            for d in own
+            for r in d.requirements
+            if r.metric == DATA_CENTRE_METRIC
+        ],
     )
-    for d in own:
-        for r in d.requirements:
-            if r.metric == DATA_CENTRE_METRIC:
-                view.data_centre_requirements.append((d, r.text))
-    return view
 
 
 def grid_factors(code: str) -> list[GridFactor]:
     """The published grid CO2 factors of a region, by year (MEE/NBS announcements)."""
     out = [
-        GridFactor(f.year, _co2(f), f.id, f.source or "")
+        GridFactor(year=f.year, kg_co2_per_kwh=_co2(f), factor_id=f.id, source=f.source or "")
         for f in bundled_set().factors
         if f.kind == "grid-co2" and f.region == code and f.year is not None
     ]
@@ -103,7 +107,7 @@ def policy_states(session: Session) -> dict[str, PolicyState]:
         issued = sum(d.status in _ISSUED for d in own)
         drafts = sum(d.status == PolicyStatus.draft for d in own)
         state = ISSUED if issued else (DRAFT if drafts else NONE)
-        out[p.code] = PolicyState(state, issued, drafts)
+        out[p.code] = PolicyState(state=state, issued=issued, drafts=drafts)
     return out
 
 
@@ -116,9 +120,7 @@ def policies_without_certificates(session: Session) -> list[Province]:
     """Provinces that issued a policy of their own but have no published certificate yet."""
     states = policy_states(session)
     certified = certified_by_province(session)
-    return [
-        p for p in PROVINCES if states[p.code].state == ISSUED and not certified.get(p.code)
-    ]
+    return [p for p in PROVINCES if states[p.code].state == ISSUED and not certified.get(p.code)]
 
 
 def _co2(f: Factor) -> float:
