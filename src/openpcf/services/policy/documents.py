@@ -166,9 +166,9 @@ def supersede(
         old, new = docs[slug], docs[successor]
         reason = note or f"superseded by {successor}"
         _write(session, who, slug, old.version + 1,
-               _input(old).model_copy(update={"status": PolicyStatus.superseded}), reason)  # fmt: skip
+               as_input(old).model_copy(update={"status": PolicyStatus.superseded}), reason)  # fmt: skip
         _write(session, who, successor, new.version + 1,
-               _input(new).model_copy(update={"supersedes": slug}), f"supersedes {slug}")  # fmt: skip
+               as_input(new).model_copy(update={"supersedes": slug}), f"supersedes {slug}")  # fmt: skip
         return document(session, slug)
 
 
@@ -244,7 +244,7 @@ def _document(row: PolicyVersion) -> PolicyDocument:
     )  # fmt: skip
 
 
-def _input(d: PolicyDocument) -> PolicyInput:
+def as_input(d: PolicyDocument) -> PolicyInput:
     return PolicyInput.model_validate(d.model_dump(include=set(PolicyInput.model_fields)))
 
 

@@ -20,15 +20,15 @@ def atom(session: Session, lang: str = "en", limit: int = 100) -> bytes:
             summary = f"{d.change_note}. {summary}"
         entries.append(
             Entry(
-                id=f"{base}/policies/{d.id}/v{d.version}",
+                id=f"{base}/tracker/{d.id}/v{d.version}",
                 title=f"{d.title(lang)} ({d.status.value}, {what})",
                 updated=c.at,
-                link=f"{base}/policies/{d.id}",
+                link=f"{base}/tracker/{d.id}",
                 summary=summary,
                 author=d.issuer,
                 categories=tuple(t.value for t in d.types) + d.regions,
             )
         )
     title = "openpcf 政策与标准动态" if lang == "zh" else "openpcf policies and standards: changes"
-    return feed(f"{base}/policies", title, f"{base}/policies", f"{base}/policies/feed.atom",
+    return feed(f"{base}/tracker", title, f"{base}/tracker", f"{base}/policies/feed.atom",
                 entries)  # fmt: skip

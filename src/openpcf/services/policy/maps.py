@@ -53,7 +53,7 @@ class MapView(StrEnum):
 def map_svg(session: Session, view: MapView, lang: str = "en", year: int | None = None) -> str:
     w = _WORDS["zh" if lang == "zh" else "en"]
     names = {p.code: p.name(lang) for p in PROVINCES}
-    href = {p.code: f"/regions/{p.code}" for p in PROVINCES}
+    href = {p.code: f"/tracker/regions/{p.code}" for p in PROVINCES}
     if view is MapView.policy:
         states = regions.policy_states(session)
         shades = {

@@ -127,3 +127,18 @@ def _co2(f: Factor) -> float:
     if f.co2e is not None:
         return f.co2e
     return float((f.gases or {})["CO2"])  # a grid-co2 factor states CO2; KeyError if not
+
+
+def certifying_policy(session: Session, code: str | None, issued: str) -> PolicyDocument | None:
+    """The labelling and certification policy a certificate of province `code` issued on date
+    `issued` (YYYY-MM-DD) was issued under: the province's newest issued one, else the nation's."""
+    docs = [
+        d
+        for d in current(session).values()
+        if PolicyType.labelling in d.types and d.status in _ISSUED and d.date <= issued
+    ]
+    for scope in ([code] if code else []) + [NATIONAL]:
+        found = [d for d in docs if scope in d.regions]
+        if found:
+            return max(found, key=lambda d: d.date)
+    return None
