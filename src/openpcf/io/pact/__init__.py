@@ -1,10 +1,11 @@
 """PACT ProductFootprints: a `Result` out as PACT v3.0 or v2.3, a supplier's footprint in as `pcf:`.
 
 Export maps one result (per its declared unit) plus the metadata a result does not hold (company,
-product ids, periods, status: a `PactContext`) to a ProductFootprint and validates it against the
-bundled schema of the spec (`schema`). Values PACT requires that openpcf does not compute
-(carbon content, product mass per piece, packaging) are taken from the context; when absent they
-are written as 0 / false and the export's notes and `comment` say so.
+product ids, periods, status: a `PactContext`) to a ProductFootprint and validates it against
+openpcf's own model of the PACT data model (`model`). Values PACT requires that openpcf does not
+compute are taken from the context: the product's mass per piece (or liter, m3, m2) must be given
+there; carbon contents and packaging, when absent, are written as 0 / false and the export's
+notes and `comment` say so.
 
 How the result's parts become PACT's (kg CO2e per declared unit, under the result's GWP set):
 
@@ -36,7 +37,8 @@ DQRs run 1 (good) to 3 (poor), so `v2_dqr = 1 + (rating - 1) / 2` (1→1, 3→2,
 ends kept), and back on import `rating = round(1 + 2 (dqr - 1))`.
 
 The package: this module holds what export and import share; `export` writes a footprint,
-`supplier` reads one, `schema` validates against the spec's schemas.
+`supplier` reads one, `model` is openpcf's model of the data model that validates both, `schema`
+validates against a copy of the spec's own schemas (used by the tests to check `model`).
 """
 
 from __future__ import annotations

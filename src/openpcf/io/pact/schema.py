@@ -1,10 +1,13 @@
-"""Validation of PACT ProductFootprints (v2.3 and v3.0) against the specification's schemas.
+"""Validation of PACT documents (v2.3 and v3.0) against the specification's own schemas, and the
+PACT versions openpcf writes.
 
-The PACT specification's licence (WBCSD) allows sharing exact copies only, so openpcf ships no
-copy or extract of its schemas. They are read at run time from the user's copy of the
-specification: the folder named by OPENPCF_PACT_SPEC (holding v2/openapi.yaml and
-v3/openapi.yaml), else `shared/specs/pact` beside the source checkout. Without a copy,
-documents are produced unvalidated and the caller says so.
+Exports and imports are validated by openpcf's own model of the data model (`model.py`), which
+needs no copy of the specification. This module checks documents against a copy's schemas, for
+the tests that compare the two and validate API bodies and events (tests/test_pact_model.py,
+test_pact_api.py, test_pact_delivery.py). The PACT specification's licence (WBCSD) allows
+sharing exact copies only, so openpcf ships no copy or extract of its schemas: they are read at
+run time from the folder named by OPENPCF_PACT_SPEC (holding v2/openapi.yaml and
+v3/openapi.yaml) when it is set, else `shared/specs/pact` beside the source checkout.
 
 `validation_schema` keeps what validation needs from an OpenAPI document: the schema keywords
 (types, required properties, enums, patterns, formats, references, combinators, bounds) of
