@@ -8,6 +8,10 @@ version; exits 0 only when every case passed, the optional ones included (the ru
 fails only on mandatory cases). tests/test_pact_conformance.py runs this in CI.
 
     python scripts/pact_conformance.py [--versions 3.0,2.x] [--shared DIR] [--openpcf EXE]
+                                       [--break forbidden|callback]
+
+`--break RULE` puts the suite's negative control (negative-control.py, a TLS proxy that breaks
+one rule) between the suite and the server, to see the run fail.
 
 Exit status: 0 all passed; 1 a case failed; 2 the suite or the server could not be run.
 """
@@ -115,15 +119,45 @@ def run_suite(runner: Path, version: str, base: str, client_id: str, secret: str
     return outcome
 
 
-def conformance(versions: list[str], shared: Path, exe: str) -> list[Outcome]:
+def start_breaker(
+    shared: Path, base: str, cert: Path, rule: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The suite's negative control (a TLS proxy breaking one rule) in front of the server."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(shared / "pact-conformance" / "negative-control.py"),
+         "--upstream", base, "--cert", str(cert), "--key", str(cert.with_name("key.pem")),
+         "--port", str(port), "--break", rule],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"https://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop(proc)
+                raise RuntimeError(f"the negative control did not listen on {port}") from None
+            time.sleep(0.2)
+
+
+def conformance(
+    versions: list[str], shared: Path, exe: str, breaking: str | None = None
+) -> list[Outcome]:
     runner = shared / "pact-conformance" / "run-pact-conformance.sh"
     if not runner.is_file():
         raise FileNotFoundError(f"the official PACT conformance suite is not at {runner}")
     with tempfile.TemporaryDirectory(prefix="openpcf-pact-conformance-") as tmp:
         proc, base, client_id, secret, cert = start_server(exe, Path(tmp))
+        breaker = None
         try:
+            if breaking:
+                breaker, base = start_breaker(shared, base, cert, breaking)
             return [run_suite(runner, v, base, client_id, secret, cert) for v in versions]
         finally:
+            if breaker is not None:
+                stop(breaker)
             stop(proc)
 
 
@@ -144,13 +178,19 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     beside = Path(sys.executable).parent / "openpcf"
     parser.add_argument("--openpcf", default=str(beside) if beside.is_file() else "openpcf")
+    parser.add_argument(
+        "--break",
+        dest="breaking",
+        choices=["forbidden", "callback"],
+        help="run through the suite's negative control, which breaks this rule (must fail)",
+    )
     args = parser.parse_args()
     exe = shutil.which(args.openpcf)
     if exe is None:
         print(f"pact-conformance: no openpcf executable '{args.openpcf}'", file=sys.stderr)
         return 2
     try:
-        outcomes = conformance(args.versions.split(","), args.shared, exe)
+        outcomes = conformance(args.versions.split(","), args.shared, exe, args.breaking)
     except (OSError, RuntimeError) as exc:
         print(f"pact-conformance: {exc}", file=sys.stderr)
         return 2
