@@ -6,13 +6,13 @@ they are listed by, are in `footprints`.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from openpcf.domain.platform import Principal, SupplierRequestStatus
+from openpcf.io.pact.model import is_uuid
 from openpcf.io.pact.schema import PactVersion
 from openpcf.services.exchange import delivery as pact_delivery
 from openpcf.services.exchange.footprints import (
@@ -114,14 +114,6 @@ def handle_event(
                 )
             )
     return True
-
-
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def is_uuid(text: str) -> bool:
-    """A UUID in its 8-4-4-4-12 hex form (RFC 9562), as JSON Schema's `format: uuid`."""
-    return bool(_UUID.match(text))
 
 
 def openid_configuration(base: str) -> dict[str, Any]:
