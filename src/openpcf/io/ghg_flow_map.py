@@ -15,12 +15,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
-from openpcf.domain.gases import GASES, ORIGINS, Flow
+from openpcf.domain.gases import ALL_GASES, ORIGINS, Flow
 
+#: Names that say "a greenhouse gas" (English, ecoinvent/FEDEFL/ILCD forms, Chinese).
 _LOOKS_LIKE_GHG = re.compile(
-    r"carbon dioxide|methane|dinitrogen|nitrous oxide|hexafluoride|fluoro|nitrogen fluoride"
-    r"|\bhfc|\bpfc|\bsf6\b|\bnf3\b|\bcf4\b|\bc2f6\b"
+    r"carbon dioxide|\bmethane\b|dinitrogen (mon)?oxide|nitrous oxide|hexafluoride|fluoro"
+    r"|nitrogen (tri)?fluoride|chloromethane|bromomethane|chloroform|carbon tetrachloride"
+    r"|\b(hfc|pfc|cfc|hcfc|halon)s?\b|\bsf6\b|\bnf3\b|\bcf4\b|\bc2f6\b"
+    r"|二氧化碳|甲烷|氧化亚氮|一氧化二氮|六氟化硫|三氟化氮|氟"
 )
+#: ... unless they name something else: a non-methane VOC total, a resource, an organic acid.
+_NOT_GHG = re.compile(
+    r"non-?methane|other than methane|\bnmvoc|\btnmoc|methanesulfonic|methanearsonate|非甲烷"
+)
+_COMPARTMENT = re.compile(
+    r"air|water|soil|ground|resource|biotic|land|sea|ocean|river|lake|水|土|空气"
+)
+_EMISSION_TO_AIR = re.compile(r"\bair\b|空气|大气")
+_BRACKETED_SUFFIX = re.compile(r"\s*\[[^\]]*\]$")
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,8 @@ class GhgRow:
 
 
 def normal_name(name: str) -> str:
-    return " ".join(name.lower().split())
+    """Lower case, whitespace collapsed and trimmed, a trailing ' [...]' (NETL) dropped."""
+    return _BRACKETED_SUFFIX.sub("", " ".join(name.lower().split()))
 
 
 def normal_cas(cas: str | None) -> str:
@@ -43,8 +56,19 @@ def normal_cas(cas: str | None) -> str:
     return (cas or "").strip().lstrip("0")
 
 
-def looks_like_ghg(name: str) -> bool:
-    return bool(_LOOKS_LIKE_GHG.search(normal_name(name)))
+def compartment(category: str) -> str:
+    """The category to match rows against; one naming no compartment counts as air."""
+    flow_cat = category.lower()
+    return flow_cat if _COMPARTMENT.search(flow_cat) else f"{flow_cat} (air, unspecified)"
+
+
+def looks_like_ghg(name: str, category: str = "") -> bool:
+    """A name that says "greenhouse gas" on an emission to air (or to no stated compartment)."""
+    flow_name = normal_name(name)
+    cat = compartment(category)
+    if "resource" in cat or not _EMISSION_TO_AIR.search(cat):
+        return False
+    return bool(_LOOKS_LIKE_GHG.search(flow_name)) and not _NOT_GHG.search(flow_name)
 
 
 class GhgFlowMap:
@@ -55,7 +79,7 @@ class GhgFlowMap:
         self.digest = digest
 
     def match(self, name: str, category: str, cas: str | None) -> GhgRow | None:
-        flow_name, flow_cas, flow_cat = normal_name(name), normal_cas(cas), category.lower()
+        flow_name, flow_cas, flow_cat = normal_name(name), normal_cas(cas), compartment(category)
         for row in self.rows:
             if not row.category.search(flow_cat):
                 continue
@@ -76,7 +100,7 @@ def parse_map(text: str) -> GhgFlowMap:
     rows = []
     for i, r in enumerate(csv.DictReader(io.StringIO("".join(body))), start=2):
         gas, origin = r["gas"].strip(), r["origin"].strip()
-        if gas not in GASES or origin not in ORIGINS:
+        if gas not in ALL_GASES or origin not in ORIGINS:
             raise ValueError(f"ghg_flow_map.csv row {i}: unknown gas {gas!r} or origin {origin!r}")
         pattern = r["pattern"].strip()
         rows.append(

@@ -7,6 +7,7 @@ of names, its factorisation, its per-gas footprints) is cached per version for t
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -37,11 +38,14 @@ from openpcf.factors.bundled import gwp_table
 from openpcf.io.archive import Archive
 from openpcf.io.ecospold2 import is_ecospold2, read_ecospold2
 from openpcf.io.ghg_flow_map import ghg_flow_map
+from openpcf.io.ilcd import read_ilcd
+from openpcf.io.ilcd_tree import is_ilcd
 from openpcf.io.lci_package import StoredDatabase, check_name, names, read_version, versions
 from openpcf.io.lci_package import write_version as _write_version
 from openpcf.io.method_file import MethodRow, read_method
 from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
 from openpcf.services.lci.linking import link_database
+from openpcf.services.lci.providers import read_pins
 
 #: Called with (stage, done, total) while importing: "reading", "linking", "writing".
 ImportProgress = Callable[[str, int, int], None]
@@ -60,9 +64,17 @@ class Imported:
 
 
 def import_database(
-    path: Path, name: str | None = None, progress: ImportProgress | None = None
+    path: Path,
+    name: str | None = None,
+    progress: ImportProgress | None = None,
+    linking: Path | None = None,
+    unlinked: str = "cut-off",
 ) -> Imported:
-    """Read, link and store an export as a new version; nothing is written if any step fails."""
+    """Read, link and store an export as a new version; nothing is written if any step fails.
+
+    `linking` pins providers (CSV, see `services/lci/providers.py`); `unlinked` is "cut-off"
+    (inputs nothing makes are cut off and listed) or "error" (the import fails on them).
+    """
     path = Path(path)
     name = check_name(name or _name_from(path))
     root = databases_root()
@@ -72,33 +84,44 @@ def import_database(
         return None if progress is None else (lambda done, total: progress(what, done, total))
 
     with Archive(path) as archive:
-        if is_jsonld(archive):
+        if is_ilcd(archive):  # first: TIDAS JSON also has processes/*.json
+            reader = read_ilcd
+        elif is_jsonld(archive):
             reader = read_jsonld
         elif is_ecospold2(archive):
             reader = read_ecospold2
         else:
             raise ImportFailure(
-                "neither an openLCA JSON-LD export (processes/*.json) nor ecospold2 data sets "
-                "(*.spold)",
+                "neither an openLCA JSON-LD export (processes/*.json), ILCD or TIDAS data sets "
+                "(processes/*.xml, processes/*.json) nor ecospold2 data sets (*.spold)",
                 Location(path),
             )
         digest = archive.digest()
-        same = _same_as_latest(root, name, digest, ghg.digest)
+        policy = _policy_digest(linking, unlinked)
+        same = _same_as_latest(root, name, digest, ghg.digest, policy)
         if same is not None:
             return same
         source = reader(archive, stage("reading"))
-    linked = link_database(source, ghg, stage("linking"))
+    pins_from = None if linking is None else (lambda infos: read_pins(linking, source, infos))
+    linked = link_database(source, ghg, stage("linking"), unlinked=unlinked, pins_from=pins_from)
     meta = {
         "source": {"path": str(path.resolve()), "format": source.format, "sha256": digest,
                    "files": source.files},
         "ghg_flow_map_sha256": ghg.digest,
+        "linking": policy,
         "openpcf": __version__,
     }  # fmt: skip
+    methods = tuple(
+        {"id": m.id, "name": m.name, "names": m.names, "reference": m.reference,
+         "factors": m.factors}
+        for m in source.methods
+    )  # fmt: skip
     if progress is not None:
         progress("writing", 0, 1)
     version = _write_version(root, name, meta, linked.processes, linked.flows,
                              linked.technosphere, linked.biosphere, linked.report,
-                             linked.technosphere_uncertainty, linked.biosphere_uncertainty)  # fmt: skip
+                             linked.technosphere_uncertainty, linked.biosphere_uncertainty,
+                             methods)  # fmt: skip
     if progress is not None:
         progress("writing", 1, 1)
     return Imported(name, version, linked.report, reused=False)
@@ -109,7 +132,21 @@ def _name_from(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._") or "database"
 
 
-def _same_as_latest(root: Path, name: str, digest: str, ghg_digest: str) -> Imported | None:
+def _policy_digest(linking: Path | None, unlinked: str) -> dict[str, str | None]:
+    """The linking choices that shape the matrices, so a re-import under others is new."""
+    sha = None
+    if linking is not None:
+        try:
+            sha = hashlib.sha256(Path(linking).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ImportFailure(f"cannot read the linking file: {exc}", Location(linking)) from None
+    return {"unlinked": unlinked, "linking_file": str(linking) if linking else None,
+            "linking_sha256": sha}  # fmt: skip
+
+
+def _same_as_latest(
+    root: Path, name: str, digest: str, ghg_digest: str, policy: dict[str, str | None]
+) -> Imported | None:
     existing = versions(root, name)
     if not existing:
         return None
@@ -119,7 +156,8 @@ def _same_as_latest(root: Path, name: str, digest: str, ghg_digest: str) -> Impo
     except (OSError, ValueError):
         return None
     if (meta.get("source", {}).get("sha256"), meta.get("ghg_flow_map_sha256"),
-            meta.get("openpcf")) != (digest, ghg_digest, __version__):  # fmt: skip
+            meta.get("openpcf"), meta.get("linking")) != (digest, ghg_digest, __version__,
+                                                          policy):  # fmt: skip
         return None
     if "uncertainty" not in meta:  # stored before distributions were kept: import again
         return None

@@ -10,9 +10,13 @@ source flow), plus an import report that puts every exchange in exactly one cate
 - Signs. An exchange's amount is what the process produces (inputs negative). A column whose
   reference is consumed (a waste treatment) has orientation σ = -1, so a waste output (+) and
   a treatment (-) link with a positive entry: A[k, j] = -σ_k · amount / |reference of j|.
-- Providers. An exchange to link goes to its default provider (the process the data names, if
-  that process makes the flow), else to the only column making the flow; with several and no
-  default it is ambiguous, with none it is unlinked; both are cut off and listed.
+- Providers. An exchange to link goes to the provider `services/lci/providers.py` picks: the
+  one a linking file pins, the data's default provider, the only producer, or one of several
+  by a stated rule (every such choice is listed with its alternatives); an input nothing makes
+  is cut off and listed, or fails the import under `unlinked="error"`. Each column records how
+  many of its own inputs were cut off.
+- Omitted exchanges (a flow data set missing from the release, no amount, a process with no
+  reference flow) are counted in their own categories and listed; they enter no matrix.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import scipy.sparse as sp
 
 from openpcf.domain.errors import ImportFailure, Location
 from openpcf.domain.lci import (
-    AMBIGUOUS,
     CATEGORIES,
     COPRODUCT_ALLOCATED,
     COPRODUCT_UNALLOCATED,
@@ -34,7 +37,9 @@ from openpcf.domain.lci import (
     CUT_OFF,
     GHG,
     GHG_UNMAPPED,
+    LINKED_CHOSEN,
     LINKED_DEFAULT,
+    LINKED_PINNED,
     LINKED_UNIQUE,
     OTHER_ELEMENTARY,
     REFERENCE,
@@ -51,6 +56,7 @@ from openpcf.domain.lci import (
 )
 from openpcf.io.ghg_flow_map import GhgFlowMap, looks_like_ghg
 from openpcf.io.lci_units import conversion, is_mass
+from openpcf.services.lci.providers import Pins, choose
 
 Progress = Callable[[int, int], None]
 _EXAMPLES = 5
@@ -124,10 +130,33 @@ class _Tally:
         return tuple(ReportEntry(**(e | {"processes": tuple(e["processes"])})) for e in items)
 
 
+@dataclass
+class _Linker:
+    """Provider lookup for one import: the columns making each flow and the policy's inputs."""
+
+    by_flow: dict[str, list[int]]
+    by_pair: dict[tuple[str, str], int]
+    infos: list[ProcessInfo]
+    source: SourceData
+    tally: _Tally
+    pins: Pins
+    unlinked: str
+    cut_off: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
 def link_database(
-    source: SourceData, ghg: GhgFlowMap, progress: Progress | None = None
+    source: SourceData,
+    ghg: GhgFlowMap,
+    progress: Progress | None = None,
+    pins: Pins | None = None,
+    unlinked: str = "cut-off",
+    pins_from: Callable[[list[ProcessInfo]], Pins] | None = None,
 ) -> LinkedDatabase:
+    """A, B and the report; `pins_from` reads a linking file once the columns are known."""
+    if unlinked not in ("cut-off", "error"):
+        raise ImportFailure(f"--unlinked {unlinked!r}: expected cut-off or error")
     tally = _Tally()
+    tally.notes.extend(source.notes)
     columns: list[_Column] = []
     columns_of: list[list[int]] = []
     for p in source.processes:
@@ -140,6 +169,9 @@ def link_database(
     for j, col in enumerate(columns):
         by_flow[col.function.flow_id].append(j)
         by_pair[(col.process.id, col.function.flow_id)] = j
+    if pins_from is not None:
+        pins = pins_from(infos)
+    linker = _Linker(by_flow, by_pair, infos, source, tally, pins or Pins(), unlinked)
     sigma = np.array([1.0 if c.function.amount > 0 else -1.0 for c in columns])
     scale = np.array([1.0 / abs(c.function.amount) for c in columns])
 
@@ -164,12 +196,17 @@ def link_database(
                 tally.counts[REFERENCE if e.amount > 0 else REFERENCE_TREATMENT] += 1
             elif e.role == "function":
                 _count_function(e, p, functions, source, tally)
+            elif e.role == "omitted":
+                category = e.omitted or "omitted"
+                tally.counts[category] += 1
+                what = e.label.rpartition(" '")[2].rstrip("'") or e.flow_id
+                tally.listed("omitted", f"{category}: {e.flow_id}", what, category, p.name)
             elif e.role == "cut-off":
                 tally.counts[CUT_OFF] += 1
                 flow = source.flows[e.flow_id]
                 tally.listed("cut_off", e.flow_id, flow.name, flow.unit, p.name)
             elif e.role == "link":
-                k = _provider(e, p, by_flow, by_pair, infos, source, tally)
+                k = _provider(e, p, linker)
                 if k is None:
                     continue
                 for j in mine:
@@ -197,6 +234,19 @@ def link_database(
             progress(i + 1, len(source.processes))
 
     n = len(columns)
+    if unlinked == "error" and tally.lists["unlinked"]:
+        entries = tally.entries("unlinked")
+        shown = "; ".join(f"'{x.what}' ({x.id}, {x.exchanges} inputs)" for x in entries[:20])
+        more = f"; and {len(entries) - 20} more" if len(entries) > 20 else ""
+        raise ImportFailure(f"{len(entries)} input flows have no producer in the data "
+                            f"(--unlinked error): {shown}{more}")  # fmt: skip
+    if linker.pins.path:
+        unused = linker.pins.unused()
+        if unused:
+            tally.notes.append(f"linking file {linker.pins.path}: rows on lines "
+                               f"{', '.join(map(str, unused))} matched no input")  # fmt: skip
+    infos = [i.model_copy(update={"cut_off_inputs": linker.cut_off.get(i.process_id, 0)})
+             if linker.cut_off.get(i.process_id) else i for i in infos]  # fmt: skip
     a = _sparse(a_rows, a_cols, a_vals, (n, n))
     b = _sparse(b_rows, b_cols, b_vals, (len(flows), n))
     a_entries, b_entries = a_unc.entries(), b_unc.entries()
@@ -224,6 +274,8 @@ def link_database(
         cut_off=tally.entries("cut_off"),
         unmapped_ghg=tally.entries("unmapped_ghg"),
         unallocated=tally.entries("unallocated"),
+        omitted=tally.entries("omitted"),
+        choices=tally.entries("choices"),
         notes=tuple(dict.fromkeys(tally.notes)),
     )
     return LinkedDatabase(tuple(infos), tuple(flows.values()), a, b, report, a_entries, b_entries)
@@ -243,6 +295,11 @@ def _sparse(rows: list[int], cols: list[int], vals: list[float], shape: tuple[in
 def _columns_of(p: SourceProcess, tally: _Tally) -> list[_Column]:
     refs = [e for e in p.exchanges if e.role == "reference"]
     where = Location(p.file)
+    if not refs and all(e.role == "omitted" for e in p.exchanges):
+        tally.listed("omitted", f"process {p.id}", p.name, "no quantitative reference: no "
+                     f"column; its {len(p.exchanges)} exchanges are left out", p.name)  # fmt: skip
+        tally.lists["omitted"][f"process {p.id}"]["exchanges"] = len(p.exchanges)
+        return []
     if len(refs) != 1:
         raise ImportFailure(f"process '{p.name}' ({p.id}) has {len(refs)} quantitative "
                             "references; expected exactly one", where)  # fmt: skip
@@ -307,18 +364,15 @@ def _count_function(
                      p.name)  # fmt: skip
 
 
-def _provider(
-    e: SourceExchange,
-    p: SourceProcess,
-    by_flow: dict[str, list[int]],
-    by_pair: dict[tuple[str, str], int],
-    infos: list[ProcessInfo],
-    source: SourceData,
-    tally: _Tally,
-) -> int | None:
+def _provider(e: SourceExchange, p: SourceProcess, linker: _Linker) -> int | None:
     """The column that supplies (or treats) this exchange, or None when it is cut off."""
+    tally, infos = linker.tally, linker.infos
+    pin = linker.pins.find(e.flow_id, p.id)
+    if pin is not None:
+        tally.counts[LINKED_PINNED] += 1
+        return pin.provider
     if e.default_provider:
-        k = by_pair.get((e.default_provider, e.flow_id))
+        k = linker.by_pair.get((e.default_provider, e.flow_id))
         if k is not None:
             tally.counts[LINKED_DEFAULT] += 1
             return k
@@ -326,20 +380,24 @@ def _provider(
             "some exchanges name a default provider that is not in the data or does not "
             "make the flow; they were linked as if none was named"
         )
-    candidates = by_flow.get(e.flow_id, [])
-    flow = source.flows[e.flow_id]
+    candidates = linker.by_flow.get(e.flow_id, [])
+    flow = linker.source.flows[e.flow_id]
     if len(candidates) == 1:
         tally.counts[LINKED_UNIQUE] += 1
         return candidates[0]
     if candidates:
-        tally.counts[AMBIGUOUS] += 1
-        shown = "; ".join(f"{infos[k].key} ({infos[k].name}, {infos[k].location or '-'})"
-                          for k in candidates[:_EXAMPLES])  # fmt: skip
-        more = f" and {len(candidates) - _EXAMPLES} more" if len(candidates) > _EXAMPLES else ""
-        tally.listed("ambiguous", e.flow_id, flow.name,
-                     f"{len(candidates)} providers: {shown}{more}", p.name)  # fmt: skip
-        return None
+        k, rule = choose(candidates, p.location, infos)
+        tally.counts[LINKED_CHOSEN] += 1
+        others = [i for i in candidates if i != k]
+        shown = "; ".join(f"{infos[i].key} ({infos[i].name}, {infos[i].location or '-'})"
+                          for i in others[:_EXAMPLES])  # fmt: skip
+        more = f" and {len(others) - _EXAMPLES} more" if len(others) > _EXAMPLES else ""
+        tally.listed("choices", f"{e.flow_id} -> {infos[k].key}", flow.name,
+                     f"chose {infos[k].key} ({infos[k].name}, {infos[k].location or '-'}) by "
+                     f"rule: {rule}; alternatives: {shown}{more}", p.name)  # fmt: skip
+        return k
     tally.counts[UNLINKED] += 1
+    linker.cut_off[p.id] += 1
     tally.listed("unlinked", e.flow_id, flow.name, flow.unit, p.name)
     return None
 
@@ -365,7 +423,7 @@ def _elementary_row(
     elif row is not None:
         status[flow_id] = (GHG_UNMAPPED, f"named like {row.flow.label()} but its unit "
                                          f"'{flow.unit}' is not a mass")  # fmt: skip
-    elif looks_like_ghg(flow.name):
+    elif looks_like_ghg(flow.name, flow.category):
         status[flow_id] = (GHG_UNMAPPED, f"category '{flow.category}', CAS {flow.cas or '-'}")
     else:
         status[flow_id] = (OTHER_ELEMENTARY, "")
@@ -396,7 +454,7 @@ def _process_infos(columns: list[_Column], source: SourceData) -> list[ProcessIn
             index=j, key=key, process_id=c.process.id, product_id=flow.id, name=c.process.name,
             reference_product=flow.name, unit=flow.unit, location=c.process.location,
             category=c.process.category, allocation=c.allocation,
-            treatment=c.function.amount < 0,
+            treatment=c.function.amount < 0, names=c.process.names,
         )  # fmt: skip
         infos.append(info)
     return infos
