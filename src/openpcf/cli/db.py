@@ -61,8 +61,20 @@ def import_(
     name: Annotated[str | None, typer.Option(help="Database name; default the file's name.")] = (
         None
     ),
+    linking: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV input_flow,consumer,provider pinning providers (consumer '*' for all)."
+        ),
+    ] = None,
+    unlinked: Annotated[
+        str, typer.Option(help="Inputs no process makes: 'cut-off' (listed) or 'error'.")
+    ] = "cut-off",
 ) -> None:
-    """Import an export as a new version of a named database, with a report of every exchange."""
+    """Import an export as a new version of a named database, with a report of every exchange.
+
+    Reads openLCA JSON-LD (1.x and 2.x), ecospold2, ILCD XML and TIDAS JSON (zip or folder).
+    """
     start = time.perf_counter()
     try:
         with _progress() as bars:
@@ -73,7 +85,7 @@ def import_(
                     tasks[stage] = bars.add_task(stage, total=total)
                 bars.update(tasks[stage], completed=done, total=total)
 
-            imported = import_database(path, name, progress)
+            imported = import_database(path, name, progress, linking, unlinked)
     except OpenpcfError as exc:
         _fail(exc)
         return
@@ -97,11 +109,13 @@ def _render_report(r: ImportReport) -> None:
     table.add_row("[bold]total[/]", f"[bold]{sum(r.counts.values()):,}[/]")
     out.print(table)
     for title, entries in (
+        ("Inputs with several providers: the choice made and its rule", r.choices),
         ("Ambiguous inputs (several providers, none named; cut off)", r.ambiguous),
         ("Unlinked inputs (no process makes them; cut off)", r.unlinked),
         ("Cut off in the data", r.cut_off),
         ("GHG-looking elementary flows not mapped to a gas", r.unmapped_ghg),
         ("Coproducts not allocated (burden on the reference)", r.unallocated),
+        ("Left out (missing flow data set, no amount, no reference)", r.omitted),
     ):
         if entries:
             _render_entries(title, entries)
@@ -216,12 +230,20 @@ def footprints_(
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     gwp: Annotated[Gwp, typer.Option(help="GWP100 set for the built-in GHG mapping.")] = Gwp.AR6,
     method: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="Characterisation CSV (flow_id,kg_co2e_per_unit or "
-            "flow_name,category,kg_co2e_per_unit) replacing the built-in mapping."
+            help="An LCIA method the database carried (name or UUID, e.g. ILCD 'Climate "
+            "change'), or a characterisation CSV (flow_id,kg_co2e_per_unit or "
+            "flow_name,category,kg_co2e_per_unit), replacing the built-in mapping."
         ),
     ] = None,
+    allow_unmapped: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unmapped",
+            help="Compute even though GHG-looking flows have no gas (they are listed).",
+        ),
+    ] = False,
 ) -> None:
     """Every process's cradle-to-gate kg CO2e per unit of its reference product, one solve."""
     try:
@@ -232,7 +254,7 @@ def footprints_(
             start = time.perf_counter()
             factorisation(database)
             bars.update(task, advance=1, description="solving for every process at once")
-            result = footprints(database, gwp.value, method)
+            result = footprints(database, gwp.value, method, allow_unmapped)
             seconds = time.perf_counter() - start
             bars.update(task, advance=1)
     except OpenpcfError as exc:
@@ -252,6 +274,11 @@ def footprints_(
     out.print(f"{n:,} footprints of {result.database} ({result.basis}; {result.characterised} "
               f"elementary flows characterised) in {seconds:.3f} s ({rate:,.0f} per second) → "
               f"{escape(str(out_file))}")  # fmt: skip
+    if result.unmapped:
+        hit = int(result.touched.sum()) if result.touched is not None else 0
+        err.print(f"[yellow]warning:[/] {len(result.unmapped)} GHG-looking flows have no gas and "
+                  f"are left out (--allow-unmapped); {hit} of {n} footprints involve them: "
+                  f"{escape('; '.join(result.unmapped[:20]))}", soft_wrap=True)  # fmt: skip
     if result.unmatched:
         shown = "; ".join(f"line {r.line}: {r.label}" for r in result.unmatched[:10])
         err.print(f"[yellow]warning:[/] {len(result.unmatched)} method rows match no flow of "

@@ -293,22 +293,86 @@ class Footprints:
     basis: str  # "AR6 GWP100 (built-in GHG flow map)" or the method file
     unmatched: tuple[MethodRow, ...] = ()  # method rows that matched no flow
     characterised: int = 0  # elementary flows with a factor
+    #: the gap, under --allow-unmapped: GHG-looking flows the map leaves out ("name (category)")
+    unmapped: tuple[str, ...] = ()
+    #: per column: True when its supply chain emits one of the unmapped flows
+    touched: np.ndarray | None = None
 
 
-def footprints(db: StoredDatabase, gwp: str = "AR6", method: Path | None = None) -> Footprints:
-    """Every column's cradle-to-gate GWP100 per unit of its reference, from one solve."""
+def stored_method(db: StoredDatabase, ref: str) -> dict | None:
+    """An LCIA method the source carried, by UUID or name (case-insensitive), else None."""
+    wanted = ref.strip().lower()
+    for m in db.methods:
+        names = {m["id"].lower(), m["name"].lower(), *(n.lower() for n in m["names"].values())}
+        if wanted in names:
+            return m
+    return None
+
+
+def method_names(db: StoredDatabase) -> list[str]:
+    return [f"'{m['name']}' ({m['id']})" for m in db.methods]
+
+
+def unmapped_ghg(db: StoredDatabase) -> tuple[list[int], list[str]]:
+    """Rows of B that look like greenhouse gases and have no gas, and their labels."""
+    ids = {e.id for e in db.report.unmapped_ghg}
+    rows = [f.index for f in db.flows if f.id in ids and not f.gas]
+    return rows, [f"{db.flows[i].name.strip()} ({db.flows[i].category})" for i in rows]
+
+
+def footprints(
+    db: StoredDatabase,
+    gwp: str = "AR6",
+    method: str | Path | None = None,
+    allow_unmapped: bool = False,
+) -> Footprints:
+    """Every column's cradle-to-gate GWP100 per unit of its reference, from one solve.
+
+    `method`: an LCIA method the database carried (by name or UUID) or a method CSV file.
+    Without one, the built-in GHG map is used, and GHG-looking flows it cannot map stop the
+    calculation with their list unless `allow_unmapped` (the result then carries the gap):
+    a footprint is never silently low.
+    """
     if method is not None:
-        c, unmatched = characterisation(db, read_method(method))
+        stored = stored_method(db, str(method))
+        if stored is not None:
+            by_id = {f.id: f.index for f in db.flows}
+            c = np.zeros(len(db.flows))
+            for fid, value in stored["factors"].items():
+                if fid in by_id:
+                    c[by_id[fid]] = value
+            x = _solve(db, np.asarray(db.biosphere.T @ c).ravel()[None, :])[:, 0]
+            return Footprints(db.label, x, f"LCIA method '{stored['name']}' ({stored['id']}) "
+                              f"of {db.label}", characterised=int(np.count_nonzero(c)))  # fmt: skip
+        if not Path(method).exists() and db.methods:
+            raise DatabaseError(f"--method {method}: no such file, nor a method of {db.label} "
+                                f"({'; '.join(method_names(db))})")  # fmt: skip
+        c, unmatched = characterisation(db, read_method(Path(method)))
         rhs = np.asarray(db.biosphere.T @ c).ravel()[None, :]
         x = _solve(db, rhs)[:, 0]
         return Footprints(db.label, x, f"method file {method}", unmatched, int(np.count_nonzero(c)))
     if gwp not in GWP_SETS:
         raise CalculationError(f"unknown GWP set '{gwp}'; expected one of {', '.join(GWP_SETS)}")
+    rows, labels = unmapped_ghg(db)
+    touched = None
+    if rows:
+        if not allow_unmapped:
+            shown = "; ".join(labels[:30]) + (
+                f"; and {len(labels) - 30} more" if len(labels) > 30 else ""
+            )
+            raise DatabaseError(
+                f"{len(labels)} elementary flows of {db.label} look like greenhouse gases but the "
+                f"built-in GHG map has no gas for them, so footprints would be too low: {shown}. "
+                "Pass --method (a method of the database or a CSV) or --allow-unmapped to "
+                "compute without them (the result then lists them)"
+            )
+        indicator = np.asarray(abs(db.biosphere[rows, :]).sum(axis=0)).ravel()[None, :]
+        touched = _solve(db, indicator)[:, 0] != 0
     gases, per_gas = gas_footprints(db)
     weights = np.array([gwp_table().gwp(g, gwp) for g in gases])
     mapped = sum(1 for f in db.flows if f.gas)
     return Footprints(db.label, per_gas @ weights, f"{gwp} GWP100 (built-in GHG flow map)",
-                      characterised=mapped)  # fmt: skip
+                      characterised=mapped, unmapped=tuple(labels), touched=touched)  # fmt: skip
 
 
 def characterisation(
