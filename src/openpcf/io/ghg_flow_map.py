@@ -27,6 +27,7 @@ _LOOKS_LIKE_GHG = re.compile(
 #: ... unless they name something else: a non-methane VOC total, a resource, an organic acid.
 _NOT_GHG = re.compile(
     r"non-?methane|other than methane|\bnmvoc|\btnmoc|methanesulfonic|methanearsonate|非甲烷"
+    r"|\(in mj\)|pit methane|coalbed methane|\bspent\b"
 )
 _COMPARTMENT = re.compile(
     r"air|water|soil|ground|resource|biotic|land|sea|ocean|river|lake|水|土|空气"
