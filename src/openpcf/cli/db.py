@@ -116,6 +116,11 @@ def _render_report(r: ImportReport) -> None:
         ("GHG-looking elementary flows not mapped to a gas", r.unmapped_ghg),
         ("Coproducts not allocated (burden on the reference)", r.unallocated),
         ("Left out (missing flow data set, no amount, no reference)", r.omitted),
+        ("Loops taking more than they make (their links cut)", r.loops),
+        (
+            "Largest differences: bundled GHG map vs the release's climate method",
+            r.method_comparison,
+        ),
     ):
         if entries:
             _render_entries(title, entries)

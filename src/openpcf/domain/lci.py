@@ -183,6 +183,10 @@ class ImportReport(_Frozen):
     omitted: tuple[ReportEntry, ...] = ()
     #: inputs with several producers: the one chosen, the rule that chose it, the others
     choices: tuple[ReportEntry, ...] = ()
+    #: supply loops whose links were cut because they take more than they make
+    loops: tuple[ReportEntry, ...] = ()
+    #: the processes whose bundled GWP100 differs most from the release's climate method
+    method_comparison: tuple[ReportEntry, ...] = ()
     notes: tuple[str, ...] = ()
 
 
@@ -198,6 +202,8 @@ LINKED_PINNED = "input linked to the provider the linking file names"
 LINKED_CHOSEN = "input with several providers, linked by the provider policy"
 AMBIGUOUS = "input with several providers (cut off)"
 UNLINKED = "input no process produces (cut off)"
+SELF_INPUT = "input of its own product, at least what it makes (cut off)"
+LOOP_CUT = "link inside a loop that takes more than it makes (cut off)"
 CUT_OFF = "cut off in the data"
 MISSING_FLOW = "flow data set not in the release (left out)"
 NO_AMOUNT = "no amount in the data (left out)"
@@ -207,7 +213,7 @@ GHG_UNMAPPED = "elementary, GHG-looking but unmapped"
 OTHER_ELEMENTARY = "elementary, other"
 CATEGORIES = (
     REFERENCE, REFERENCE_TREATMENT, COPRODUCT_ALLOCATED, COPRODUCT_UNALLOCATED, COPRODUCT_ZERO,
-    LINKED_DEFAULT, LINKED_UNIQUE, LINKED_PINNED, LINKED_CHOSEN, AMBIGUOUS, UNLINKED, CUT_OFF,
+    LINKED_DEFAULT, LINKED_UNIQUE, LINKED_PINNED, LINKED_CHOSEN, AMBIGUOUS, UNLINKED, SELF_INPUT, LOOP_CUT, CUT_OFF,
     MISSING_FLOW, NO_AMOUNT, NO_REFERENCE, GHG, GHG_UNMAPPED, OTHER_ELEMENTARY,
 )  # fmt: skip
 OMITTED = (MISSING_FLOW, NO_AMOUNT, NO_REFERENCE)

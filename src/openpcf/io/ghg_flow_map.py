@@ -81,9 +81,12 @@ class GhgFlowMap:
 
     def match(self, name: str, category: str, cas: str | None) -> GhgRow | None:
         flow_name, flow_cas, flow_cat = normal_name(name), normal_cas(cas), compartment(category)
+        resource = "resource" in flow_cat
         for row in self.rows:
             if not row.category.search(flow_cat):
                 continue
+            if resource and "resource" not in row.category.pattern and row.category.pattern != ".*":
+                continue  # "Resources from air" is no emission: only rows naming resources
             if row.pattern is None:
                 if flow_cas and flow_cas == row.cas:
                     return row

@@ -44,7 +44,8 @@ from openpcf.io.lci_package import StoredDatabase, check_name, names, read_versi
 from openpcf.io.lci_package import write_version as _write_version
 from openpcf.io.method_file import MethodRow, read_method
 from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
-from openpcf.services.lci.linking import link_database
+from openpcf.services.lci.compare import climate_method, compare
+from openpcf.services.lci.linking import LinkedDatabase, link_database
 from openpcf.services.lci.providers import read_pins
 
 #: Called with (stage, done, total) while importing: "reading", "linking", "writing".
@@ -116,15 +117,32 @@ def import_database(
          "factors": m.factors}
         for m in source.methods
     )  # fmt: skip
+    report = _compared(name, linked, methods)
     if progress is not None:
         progress("writing", 0, 1)
     version = _write_version(root, name, meta, linked.processes, linked.flows,
-                             linked.technosphere, linked.biosphere, linked.report,
+                             linked.technosphere, linked.biosphere, report,
                              linked.technosphere_uncertainty, linked.biosphere_uncertainty,
                              methods)  # fmt: skip
     if progress is not None:
         progress("writing", 1, 1)
-    return Imported(name, version, linked.report, reused=False)
+    return Imported(name, version, report, reused=False)
+
+
+def _compared(name: str, linked: LinkedDatabase, methods: tuple[dict, ...]) -> ImportReport:
+    """The report, with the bundled mapping compared to the release's climate method, if any."""
+    db = StoredDatabase(name, "importing", Path("."), {}, linked.processes, linked.flows,
+                        linked.technosphere, linked.biosphere, linked.report, methods=methods)  # fmt: skip
+    method = climate_method(db)
+    if method is None:
+        return linked.report
+    ours = footprints(db, "AR6", allow_unmapped=True).kg_co2e
+    theirs = footprints(db, method=method["id"]).kg_co2e
+    gases, per_gas = gas_footprints(db)
+    notes, entries = compare(db, method, ours, theirs, gases, per_gas)
+    return linked.report.model_copy(
+        update={"notes": (*linked.report.notes, *notes), "method_comparison": entries}
+    )
 
 
 def _name_from(path: Path) -> str:

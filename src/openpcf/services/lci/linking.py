@@ -41,9 +41,11 @@ from openpcf.domain.lci import (
     LINKED_DEFAULT,
     LINKED_PINNED,
     LINKED_UNIQUE,
+    LOOP_CUT,
     OTHER_ELEMENTARY,
     REFERENCE,
     REFERENCE_TREATMENT,
+    SELF_INPUT,
     UNLINKED,
     ElementaryFlowInfo,
     ImportReport,
@@ -56,6 +58,7 @@ from openpcf.domain.lci import (
 )
 from openpcf.io.ghg_flow_map import GhgFlowMap, looks_like_ghg
 from openpcf.io.lci_units import conversion, is_mass
+from openpcf.services.lci.loops import Loop, unproductive_loops
 from openpcf.services.lci.providers import Pins, choose
 
 Progress = Callable[[int, int], None]
@@ -141,6 +144,8 @@ class _Linker:
     tally: _Tally
     pins: Pins
     unlinked: str
+    made: list[float]  # per column: |amount| of its reference (or coproduct) it makes
+    last: str = ""  # the category of the last exchange linked
     cut_off: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -171,7 +176,8 @@ def link_database(
         by_pair[(col.process.id, col.function.flow_id)] = j
     if pins_from is not None:
         pins = pins_from(infos)
-    linker = _Linker(by_flow, by_pair, infos, source, tally, pins or Pins(), unlinked)
+    made = [abs(c.function.amount) for c in columns]
+    linker = _Linker(by_flow, by_pair, infos, source, tally, pins or Pins(), unlinked, made)
     sigma = np.array([1.0 if c.function.amount > 0 else -1.0 for c in columns])
     scale = np.array([1.0 / abs(c.function.amount) for c in columns])
 
@@ -185,6 +191,7 @@ def link_database(
     b_vals: list[float] = []
     a_unc, b_unc = _Uncertain(), _Uncertain()
     unusable: list[str] = []
+    link_log: list[tuple[str, int, list[int], str]] = []
     total = 0
     for i, (p, mine) in enumerate(zip(source.processes, columns_of, strict=True)):
         functions = {id(columns[j].function) for j in mine}
@@ -209,6 +216,7 @@ def link_database(
                 k = _provider(e, p, linker)
                 if k is None:
                     continue
+                link_log.append((linker.last, k, mine, p.name))
                 for j in mine:
                     share = columns[j].share(e)
                     if share:
@@ -248,6 +256,9 @@ def link_database(
     infos = [i.model_copy(update={"cut_off_inputs": linker.cut_off.get(i.process_id, 0)})
              if linker.cut_off.get(i.process_id) else i for i in infos]  # fmt: skip
     a = _sparse(a_rows, a_cols, a_vals, (n, n))
+    loops, label = unproductive_loops(a)
+    if loops:
+        a, a_unc = _cut_loops(loops, label, a_rows, a_cols, a_vals, a_unc, link_log, infos, tally)
     b = _sparse(b_rows, b_cols, b_vals, (len(flows), n))
     a_entries, b_entries = a_unc.entries(), b_unc.entries()
     if a_entries.size or b_entries.size or unusable:
@@ -276,9 +287,59 @@ def link_database(
         unallocated=tally.entries("unallocated"),
         omitted=tally.entries("omitted"),
         choices=tally.entries("choices"),
+        loops=tally.entries("loops"),
         notes=tuple(dict.fromkeys(tally.notes)),
     )
     return LinkedDatabase(tuple(infos), tuple(flows.values()), a, b, report, a_entries, b_entries)
+
+
+def _cut_loops(
+    loops: list[Loop],
+    label: np.ndarray,
+    rows: list[int],
+    cols: list[int],
+    vals: list[float],
+    unc: _Uncertain,
+    link_log: list[tuple[str, int, list[int], str]],
+    infos: list[ProcessInfo],
+    tally: _Tally,
+) -> tuple[sp.csc_matrix, _Uncertain]:
+    """Drop the links inside each unproductive loop; count and list what was cut."""
+    bad = np.zeros(label.max() + 1, dtype=bool)
+    first: dict[int, int] = {}  # block label -> its first column (names the report entry)
+    for loop in loops:
+        bad[label[loop.columns[0]]] = True
+        first[int(label[loop.columns[0]])] = int(loop.columns[0])
+        names = sorted({infos[j].name for j in loop.columns})
+        shown = "; ".join(names[:_EXAMPLES]) + (f"; and {len(names) - _EXAMPLES} more"
+                                                if len(names) > _EXAMPLES else "")  # fmt: skip
+        tally.lists["loops"][f"loop {infos[loop.columns[0]].key}"] = {
+            "what": names[0], "id": infos[loop.columns[0]].key, "exchanges": 0,
+            "detail": f"{len(loop.columns)} processes taking more than they make (spectral "
+                      f"radius {loop.radius:.6g}): {shown}",
+            "processes": names[:_EXAMPLES],
+        }  # fmt: skip
+
+    def inside(k: int, j: int) -> bool:
+        return bool(bad[label[k]] and label[k] == label[j])
+
+    for category, k, mine, _ in link_log:
+        if any(inside(k, j) for j in mine):
+            tally.counts[category] -= 1
+            tally.counts[LOOP_CUT] += 1
+            key = f"loop {infos[first[int(label[k])]].key}"
+            tally.lists["loops"][key]["exchanges"] += 1
+    keep = [i for i, (k, j) in enumerate(zip(rows, cols, strict=True)) if not inside(k, j)]
+    n = len(label)
+    a = _sparse([rows[i] for i in keep], [cols[i] for i in keep], [vals[i] for i in keep], (n, n))
+    kept = _Uncertain()
+    for i, (k, j) in enumerate(zip(unc.rows, unc.cols, strict=True)):
+        if not inside(k, j):
+            kept.rows.append(k)
+            kept.cols.append(j)
+            kept.values.append(unc.values[i])
+            kept.params.append(unc.params[i])
+    return a, kept
 
 
 def _sparse(rows: list[int], cols: list[int], vals: list[float], shape: tuple[int, int]):
@@ -370,11 +431,13 @@ def _provider(e: SourceExchange, p: SourceProcess, linker: _Linker) -> int | Non
     pin = linker.pins.find(e.flow_id, p.id)
     if pin is not None:
         tally.counts[LINKED_PINNED] += 1
+        linker.last = LINKED_PINNED
         return pin.provider
     if e.default_provider:
         k = linker.by_pair.get((e.default_provider, e.flow_id))
         if k is not None:
             tally.counts[LINKED_DEFAULT] += 1
+            linker.last = LINKED_DEFAULT
             return k
         tally.notes.append(
             "some exchanges name a default provider that is not in the data or does not "
@@ -382,12 +445,25 @@ def _provider(e: SourceExchange, p: SourceProcess, linker: _Linker) -> int | Non
         )
     candidates = linker.by_flow.get(e.flow_id, [])
     flow = linker.source.flows[e.flow_id]
+    own = [k for k in candidates if infos[k].process_id == p.id]
+    if own and len(own) < len(candidates):
+        candidates = [k for k in candidates if k not in own]  # others make it: not itself
+    elif own and abs(e.amount) >= linker.made[own[0]]:
+        # taking as much of its own product as it makes: no supply is left (I - A singular)
+        tally.counts[SELF_INPUT] += 1
+        linker.cut_off[p.id] += 1
+        tally.listed("unlinked", e.flow_id, flow.name,
+                     f"{flow.unit}; its only producer is the consuming process, which takes "
+                     f"{abs(e.amount):g} and makes {linker.made[own[0]]:g}", p.name)  # fmt: skip
+        return None
     if len(candidates) == 1:
         tally.counts[LINKED_UNIQUE] += 1
+        linker.last = LINKED_UNIQUE
         return candidates[0]
     if candidates:
         k, rule = choose(candidates, p.location, infos)
         tally.counts[LINKED_CHOSEN] += 1
+        linker.last = LINKED_CHOSEN
         others = [i for i in candidates if i != k]
         shown = "; ".join(f"{infos[i].key} ({infos[i].name}, {infos[i].location or '-'})"
                           for i in others[:_EXAMPLES])  # fmt: skip

@@ -4,7 +4,9 @@ For an input (a product consumed, a waste sent to treatment) of process P, in th
 
 1. pinned: a row of the `--linking` file for (input flow, P) or (input flow, `*`);
 2. default: the provider the data set names, if that process makes the flow;
-3. unique: the only process making the flow;
+3. unique: the only process making the flow (a process is not its own provider when another
+   makes the flow; when it alone does and takes at least as much as it makes, the input is
+   cut off: such a loop leaves nothing to supply and makes I - A singular);
 4. chosen, when several make it, by narrowing the candidates step by step (a step that would
    leave none is skipped): the same location as P, else the nearest one containing it (for
    nested codes such as 'SZ-JS-CN': 'JS-CN', then 'CN'); a market or mix (name starting
