@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xmltodict
 
 from openpcf.domain.lci import LINKED_CHOSEN, LINKED_PINNED, NO_REFERENCE
 from openpcf.factors.bundled import gwp_table
@@ -148,7 +149,9 @@ def _independent_uslci(raw: dict[str, dict[str, dict]], c_by_flow: dict[str, flo
         for e in p["exchanges"]:
             kind, fid = e["flow"]["flowType"], e["flow"]["@id"]
             if kind == "ELEMENTARY_FLOW":
-                bc[j] += (-1 if e["input"] else 1) * amount(e) * c_by_flow.get(fid, 0.0) / ref_amount
+                bc[j] += (
+                    (-1 if e["input"] else 1) * amount(e) * c_by_flow.get(fid, 0.0) / ref_amount
+                )
             elif kind == "PRODUCT_FLOW" and e["input"] and producers.get(fid):
                 k = col[min(producers[fid])]
                 a[k, j] += amount(e) / ref_amount
@@ -211,7 +214,9 @@ def test_uslci_diesel_inputs_are_linked_not_cut_off(uslci: StoredDatabase) -> No
     cut = StoredDatabase(uslci.name, "cut", uslci.folder, uslci.meta, uslci.processes, uslci.flows,
                          a.tocsc(), uslci.biosphere, uslci.report)  # fmt: skip
     fp_cut = footprints(cut, "AR6", allow_unmapped=True).kg_co2e
-    bus = [p.index for p in uslci.processes if p.name.startswith("Transport, intercity bus, diesel")]
+    bus = [
+        p.index for p in uslci.processes if p.name.startswith("Transport, intercity bus, diesel")
+    ]
     assert bus
     loss = 1 - fp_cut[bus] / fp[bus]
     assert np.all(loss > 0.3), loss
@@ -264,3 +269,117 @@ def test_uslci_ecospold2_release_imports(home: Path, run) -> None:
         len(re.findall(r"<(intermediate|elementary)Exchange ", t.split("</flowData>")[0]))
         for t in no_product
     )
+
+
+# ---- TianGong, ILCD -------------------------------------------------------------------------
+
+
+def _tiangong_raw() -> tuple[int, int, set[str]]:
+    """Process data sets, their exchanges, and the flow data sets in the release (regex alone)."""
+    processes = exchanges = 0
+    flows = set()
+    with zipfile.ZipFile(TIANGONG) as z:
+        for name in z.namelist():
+            if "/processes/" in name and name.endswith(".xml"):
+                processes += 1
+                exchanges += len(re.findall(rb"<exchange[ >]", z.read(name)))
+            elif "/flows/" in name and name.endswith(".xml"):
+                flows.add(name.rsplit("/", 1)[1][:-4])
+    return processes, exchanges, flows
+
+
+def test_tiangong_imports_every_process_and_accounts_for_every_exchange(
+    tiangong: StoredDatabase,
+) -> None:
+    processes, exchanges, _ = _tiangong_raw()
+    r = tiangong.report
+    assert r.format == "ILCD"
+    assert r.files == r.processes == processes == 4133
+    assert r.exchanges == sum(r.counts.values()) == exchanges
+    # 27 data sets have no usable reference flow: no column, their exchanges listed as left out
+    assert r.columns == 4133 - 27
+    no_ref = [e for e in r.omitted if e.id.startswith("process ")]
+    assert len(no_ref) == 27 and sum(e.exchanges for e in no_ref) == r.counts[NO_REFERENCE]
+    # names in both languages, locations and classifications kept
+    located = [p for p in tiangong.processes if p.location and p.location.endswith("CN")]
+    assert len(located) > 3000
+    bilingual = [p for p in tiangong.processes if {"en", "zh"} <= set(p.names)]
+    assert len(bilingual) > 3000
+    assert any(p.category.startswith("Reference Parameters/") for p in tiangong.processes)
+
+
+def test_tiangong_links_by_flow_and_reports_the_linked_share(tiangong: StoredDatabase) -> None:
+    r = tiangong.report
+    linked = sum(r.counts.get(c, 0) for c in (
+        "input linked to the only process producing it",
+        "input with several providers, linked by the provider policy"))  # fmt: skip
+    unlinked = r.counts["input no process produces (cut off)"]
+    assert linked > unlinked > 0
+    assert len(r.unlinked) > 500  # flows no process of the release makes, each listed
+    electricity = [c for c in r.choices if c.what == "Electricity"]
+    # a Shandong consumer takes the Shandong mix; one located "CN" (several CN producers) the
+    # national mix, as a mix; a Guangzhou one (GZ-GD-CN?) the nearest enclosing province's
+    details = [c.detail for c in electricity]
+    assert any("Electricity mix ; China, CN) by rule: a market or mix" in d for d in details)
+    assert any("Electricity mix ; Shandong, SD-CN) by rule: same location" in d for d in details)
+    assert any("Electricity mix ; Guangdong, GD-CN) by rule: nearest location GD-CN" in d
+               for d in details)  # fmt: skip
+    # CEEIO's input-output block is not normalised: its loop is cut and listed, not solved
+    (ceeio,) = [
+        loop for loop in r.loops if "CEEIO" in loop.detail and "145 processes" in loop.detail
+    ]
+    assert ceeio.exchanges > 20000
+
+
+def test_tiangong_gwp_bundled_vs_the_release_ef31_method(tiangong: StoredDatabase) -> None:
+    """The release carries EF 3.1 climate change; with biogenic CO2 at 0 (as EF does) the
+    bundled map agrees within 5 % for every process, and exactly for most."""
+    names = sorted(m["name"] for m in tiangong.methods)
+    assert names == ["Climate change", "Climate change-Biogenic", "Climate change-Fossil",
+                     "Climate change-Land use and land use change"]  # fmt: skip
+    notes = [n for n in tiangong.report.notes if n.startswith(("GWP100 of all", "the same with"))]
+    assert len(notes) == 2
+    (with_bio, without_bio) = notes
+    counts = [int(x) for x in re.findall(r"(\d+) (?:agree|within|differ)", without_bio)]
+    assert counts[2] == 0 and counts[0] > 4000  # none beyond 5 %
+    ours = footprints(tiangong, "AR6", allow_unmapped=True).kg_co2e
+    theirs = footprints(tiangong, method="Climate change").kg_co2e
+    fossil = footprints(tiangong, method="climate change-fossil").kg_co2e
+    assert np.isfinite(ours).all() and np.isfinite(theirs).all()
+    assert np.count_nonzero(theirs) > 1000 and np.count_nonzero(fossil) > 1000
+    rel = np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-300)
+    assert np.median(rel[theirs != 0]) < 1e-6
+    assert "differ by more than 5 %" in with_bio
+
+
+def test_tidas_json_reads_like_the_ilcd_xml(home: Path, run) -> None:
+    """TIDAS is ILCD as JSON (xmltodict's mapping, ILCD namespaces unprefixed, the common one
+    as 'common:'): the same data sets converted with the xmltodict library give the same
+    matrices as their XML."""
+    ilcd = "http://lca.jrc.it/ILCD/"
+    namespaces = {ilcd + k: None for k in ("Process", "Flow", "FlowProperty", "UnitGroup",
+                                          "LCIAMethod")}  # fmt: skip
+    namespaces |= {ilcd + "Common": "common", "http://www.w3.org/XML/1998/namespace": "xml"}
+    xml_dir, json_dir = home / "tg-xml", home / "tg-json"
+    with zipfile.ZipFile(_need(TIANGONG)) as z:
+        names = [n for n in z.namelist() if n.endswith(".xml")]
+        processes = sorted(n for n in names if "/processes/" in n)[:60]
+        chosen = processes + [n for n in names if re.search(
+            r"/(flows|flowproperties|unitgroups|lciamethods)/", n)]  # fmt: skip
+        for name in chosen:
+            folder, file = name.split("/")[-2:]
+            raw = z.read(name)
+            (xml_dir / folder).mkdir(parents=True, exist_ok=True)
+            (xml_dir / folder / file).write_bytes(raw)
+            (json_dir / folder).mkdir(parents=True, exist_ok=True)
+            data = xmltodict.parse(raw, process_namespaces=True, namespaces=namespaces)
+            (json_dir / folder / (file[:-4] + ".json")).write_text(json.dumps(data))
+    assert run("db", "import", str(xml_dir), "--name", "tg-xml").returncode == 0
+    done = run("db", "import", str(json_dir), "--name", "tg-json")
+    assert done.returncode == 0, done.stderr
+    a, b = _stored(home, "tg-xml"), _stored(home, "tg-json")
+    assert b.report.format == "TIDAS JSON" and a.report.format == "ILCD"
+    assert b.report.counts == a.report.counts and b.report.processes == 60
+    assert [p.key for p in a.processes] == [p.key for p in b.processes]
+    assert (a.technosphere != b.technosphere).nnz == 0 and (a.biosphere != b.biosphere).nnz == 0
+    assert [p.names for p in a.processes] == [p.names for p in b.processes]

@@ -68,6 +68,32 @@ def element_dict(el: etree._Element) -> Any:
     return out
 
 
+def _json_key(key: str) -> str | None:
+    """'u:unitGroupDataSet' -> 'unitGroupDataSet'; 'common:' and 'xml:' kept; xmlns dropped."""
+    attr = key.startswith("@")
+    name = key[1:] if attr else key
+    prefix, sep, local = name.partition(":")
+    if not sep or prefix in ("common", "xml"):
+        return None if name == "xmlns" or name.startswith("xsi:") else key
+    if prefix in ("xmlns", "xsi"):
+        return None
+    return ("@" if attr else "") + local
+
+
+def _unprefixed(value: Any) -> Any:
+    """JSON written with the XML's own prefixes ('u:', 'p:') in xmltodict's default mode."""
+    if isinstance(value, list):
+        return [_unprefixed(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        key = _json_key(k)
+        if key is not None:
+            out[key] = _unprefixed(v)
+    return out
+
+
 def read_dataset(archive: Archive, member: str) -> dict[str, Any]:
     """{root key: body} of an ILCD XML file or a TIDAS JSON file."""
     raw = archive.read(member)
@@ -83,7 +109,7 @@ def read_dataset(archive: Archive, member: str) -> dict[str, Any]:
         for key in ("json_ordered", "json"):  # a TIDAS database row wraps the data set
             if isinstance(data.get(key), dict):
                 data = data[key]
-        return data
+        return _unprefixed(data)
     try:
         root = etree.fromstring(raw, _SAFE)
     except etree.XMLSyntaxError as exc:
