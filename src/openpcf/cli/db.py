@@ -36,6 +36,7 @@ from openpcf.services.lci.databases import (
     list_databases,
     open_database,
 )
+from openpcf.services.lci.factor_sets import factor_set, read_process_list
 
 db_app = typer.Typer(
     help="Background LCI databases: import openLCA JSON-LD or ecospold2, footprints of every "
@@ -291,3 +292,38 @@ def footprints_(
     if not np.all(np.isfinite(result.kg_co2e)):
         err.print("[bold red]error:[/] some footprints are not finite")
         raise typer.Exit(1)
+
+
+@db_app.command("factors")
+def factors_(
+    db: Annotated[str, typer.Argument(help="Database: NAME or NAME@VERSION.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Factor-set JSON file to write.")],
+    processes: Annotated[
+        Path | None,
+        typer.Option(help="Processes to include, one key, UUID or exact name a line."),
+    ] = None,
+) -> None:
+    """Every (or the chosen) process's cradle-to-gate kg per gas, as a factor set for --factors."""
+    start = time.perf_counter()
+    try:
+        with _progress() as bars:
+            task = bars.add_task("loading and solving", total=2)
+            database = open_database(db)
+            columns = read_process_list(processes, database) if processes else None
+            bars.update(task, advance=1, description="tracing supply chains")
+            fs = factor_set(database, columns)
+            bars.update(task, advance=1)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    data = {"factors": [f.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                        for f in fs.factors]}  # fmt: skip
+    try:
+        out_file.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot write {escape(str(out_file))}: {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    n = len({f.id.split("/")[1] for f in fs.factors})
+    out.print(f"{len(fs.factors):,} factors for {n:,} processes of {database.label} in "
+              f"{time.perf_counter() - start:.2f} s → {escape(str(out_file))} (use with "
+              f"--factors; ids '{database.name}/KEY')")  # fmt: skip

@@ -64,9 +64,13 @@ class Flow(NamedTuple):
         return self.gas if self.origin == "fossil" else f"{self.gas} ({self.origin})"
 
 
+_OTHER_BY_KEY = {g.upper(): g for g in OTHER_GASES}
+
+
 def canonical_gas(name: str) -> str | None:
     """The canonical name of a gas, or None when it is not one we know."""
-    return GAS_ALIASES.get(name.strip().upper().replace(" ", ""))
+    key = name.strip().upper().replace(" ", "")
+    return GAS_ALIASES.get(key) or _OTHER_BY_KEY.get(key)
 
 
 class GwpTable(NamedTuple):

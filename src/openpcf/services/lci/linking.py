@@ -216,7 +216,7 @@ def link_database(
                 k = _provider(e, p, linker)
                 if k is None:
                     continue
-                link_log.append((linker.last, k, mine, p.name))
+                link_log.append((linker.last, k, mine, p.id))
                 for j in mine:
                     share = columns[j].share(e)
                     if share:
@@ -253,12 +253,13 @@ def link_database(
         if unused:
             tally.notes.append(f"linking file {linker.pins.path}: rows on lines "
                                f"{', '.join(map(str, unused))} matched no input")  # fmt: skip
-    infos = [i.model_copy(update={"cut_off_inputs": linker.cut_off.get(i.process_id, 0)})
-             if linker.cut_off.get(i.process_id) else i for i in infos]  # fmt: skip
     a = _sparse(a_rows, a_cols, a_vals, (n, n))
     loops, label = unproductive_loops(a)
     if loops:
-        a, a_unc = _cut_loops(loops, label, a_rows, a_cols, a_vals, a_unc, link_log, infos, tally)
+        a, a_unc = _cut_loops(loops, label, a_rows, a_cols, a_vals, a_unc, link_log, infos, tally,
+                              linker.cut_off)  # fmt: skip
+    infos = [i.model_copy(update={"cut_off_inputs": linker.cut_off.get(i.process_id, 0)})
+             if linker.cut_off.get(i.process_id) else i for i in infos]  # fmt: skip
     b = _sparse(b_rows, b_cols, b_vals, (len(flows), n))
     a_entries, b_entries = a_unc.entries(), b_unc.entries()
     if a_entries.size or b_entries.size or unusable:
@@ -303,6 +304,7 @@ def _cut_loops(
     link_log: list[tuple[str, int, list[int], str]],
     infos: list[ProcessInfo],
     tally: _Tally,
+    cut_off: dict[str, int],
 ) -> tuple[sp.csc_matrix, _Uncertain]:
     """Drop the links inside each unproductive loop; count and list what was cut."""
     bad = np.zeros(label.max() + 1, dtype=bool)
@@ -323,8 +325,9 @@ def _cut_loops(
     def inside(k: int, j: int) -> bool:
         return bool(bad[label[k]] and label[k] == label[j])
 
-    for category, k, mine, _ in link_log:
+    for category, k, mine, process_id in link_log:
         if any(inside(k, j) for j in mine):
+            cut_off[process_id] += 1
             tally.counts[category] -= 1
             tally.counts[LOOP_CUT] += 1
             key = f"loop {infos[first[int(label[k])]].key}"
