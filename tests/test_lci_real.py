@@ -383,3 +383,59 @@ def test_tidas_json_reads_like_the_ilcd_xml(home: Path, run) -> None:
     assert [p.key for p in a.processes] == [p.key for p in b.processes]
     assert (a.technosphere != b.technosphere).nnz == 0 and (a.biosphere != b.biosphere).nnz == 0
     assert [p.names for p in a.processes] == [p.names for p in b.processes]
+
+
+# ---- factor sets from a database ---------------------------------------------------------
+
+
+def test_tiangong_factor_set_per_gas_with_provenance(home: Path, run, tiangong) -> None:
+    out = home / "tiangong-factors.json"
+    done = run("db", "factors", "tiangong", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    factors = {f["id"]: f for f in json.loads(out.read_text())["factors"]}
+    # one factor per process and origin present; the fossil one always
+    assert {i.split("/")[1] for i in factors} == {p.key for p in tiangong.processes}
+    from openpcf.services.lci.databases import gas_footprints
+
+    gases, per_gas = gas_footprints(tiangong)
+    mix = next(p for p in tiangong.processes if p.name.startswith(
+        "Electricity production ; Electricity mix ; China"))  # fmt: skip
+    f = factors[f"tiangong/{mix.key}"]
+    expected = {g.gas: float(v) for g, v in zip(gases, per_gas[mix.index], strict=True)
+                if v and g.origin == "fossil"}  # fmt: skip
+    assert f["gases"] == pytest.approx(expected, rel=1e-12)
+    assert f["region"] == "CN" and f["version"] == tiangong.version and f["unit"] == mix.unit
+    assert mix.process_id in f["note"] and "inputs cut off" in f["note"]
+    assert "tiangong@1" in f["source"]
+    # the file loads as a user factor set
+    from openpcf.io.factor_file import load_factor_file
+
+    fs, _ = load_factor_file(out)
+    assert len(fs.factors) == len(factors)
+    chosen = home / "chosen.txt"
+    chosen.write_text(f"# two processes\n{mix.process_id}\n{tiangong.processes[0].key}\n")
+    done = run("db", "factors", "tiangong", "--out", str(home / "two.json"), "--processes",
+               str(chosen))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    two = json.loads((home / "two.json").read_text())["factors"]
+    assert {f["id"].split("/")[1] for f in two} == {mix.key, tiangong.processes[0].key}
+
+
+def test_a_model_uses_a_uslci_factor(home: Path, run, uslci: StoredDatabase) -> None:
+    out = home / "uslci-factors.json"
+    assert run("db", "factors", "uslci", "--out", str(out)).returncode == 0
+    truck = next(p for p in uslci.processes
+                 if p.name.startswith("Transport, combination truck, diesel powered"))  # fmt: skip
+    model = home / "freight.yaml"
+    model.write_text(
+        "openpcf: 1\nproduct:\n  id: urn:test:freight\n  name: Freight\n"
+        "  declared_unit: {amount: 1, unit: t*km}\n  region: US\n  year: 2020\n"
+        "  boundary: cradle-to-gate\ninputs:\n  - name: Freight\n    stage: distribution\n"
+        f"    amount: 10\n    unit: t*km\n    factor: uslci/{truck.key}\n"
+    )
+    done = run("calc", str(model), "--factors", str(out), "--gwp", "AR6", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    fossil = footprints(uslci, "AR6", allow_unmapped=True)
+    # the truck's supply chain is all fossil here, so the factor carries its whole footprint
+    assert result["pcf"]["value"] == pytest.approx(10 * fossil.kg_co2e[truck.index], rel=1e-9)

@@ -37,6 +37,7 @@ from openpcf.services.lci.databases import (
     open_database,
 )
 from openpcf.services.lci.factor_sets import factor_set, read_process_list
+from openpcf.services.lci.regionalise import regionalise
 
 db_app = typer.Typer(
     help="Background LCI databases: import openLCA JSON-LD or ecospold2, footprints of every "
@@ -327,3 +328,61 @@ def factors_(
     out.print(f"{len(fs.factors):,} factors for {n:,} processes of {database.label} in "
               f"{time.perf_counter() - start:.2f} s → {escape(str(out_file))} (use with "
               f"--factors; ids '{database.name}/KEY')")  # fmt: skip
+
+
+@db_app.command("regionalise")
+def regionalise_(
+    db: Annotated[str, typer.Argument(help="Database: NAME or NAME@VERSION.")],
+    grid: Annotated[str, typer.Option(help="CN@YEAR or CN-XX@YEAR (bundled grid factors).")],
+    basis: Annotated[
+        str, typer.Option(help="'footprint' (life-cycle CO2e) or 'grid-co2' (operational CO2).")
+    ] = "footprint",
+    name: Annotated[
+        str | None, typer.Option(help="Name of the new database; default a new version.")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="CSV process,action (replace|keep) correcting the supplies found."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Processes to print, biggest change first; 0: all.")] = 0,
+) -> None:
+    """Replace every electricity supply by a Chinese grid factor, as a new database version."""
+    start = time.perf_counter()
+    try:
+        with _progress() as bars:
+            task = bars.add_task("finding supplies, writing and solving twice", total=1)
+            result = regionalise(db, grid, basis, name, mapping)
+            bars.update(task, advance=1)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    f = result.factor
+    value = f"{f.co2e} kg CO2e" if f.co2e is not None else f"{f.gases} kg"
+    out.print(f"[bold]{result.database}[/] from {result.source} in "
+              f"{time.perf_counter() - start:.2f} s: {len(result.supplies)} electricity supplies "
+              f"→ {f.id} ({value} per {f.unit}; {escape(f.source)})")  # fmt: skip
+    if result.factor_note:
+        out.print(f"[yellow]note[/] {escape(result.factor_note)}")
+    supplies = Table(title="Electricity supplies replaced (review; correct with --mapping)",
+                     title_justify="left")  # fmt: skip
+    for col in ("process", "key", "unit", "location", "why"):
+        supplies.add_column(col, overflow="fold")
+    for s in result.supplies:
+        p = result.processes[s.index]
+        supplies.add_row(escape(p.name), p.key, escape(p.unit), p.location or "", s.why)
+    out.print(supplies)
+    before, after = result.before, result.after
+    change = np.abs(after - before) / np.maximum(np.abs(before), 1e-300)
+    change[(before == 0) & (after == 0)] = 0.0
+    order = np.argsort(-change, kind="stable")
+    shown = order if top <= 0 else order[:top]
+    t = Table(title="kg CO2e per unit (AR6), biggest change first", title_justify="left")
+    for col in ("process", "unit", "before", "after", "change"):
+        t.add_column(col, overflow="fold", justify="right" if col in ("before", "after",
+                                                                          "change") else "left")  # fmt: skip
+    for j in shown:
+        p = result.processes[j]
+        pct = f"{(after[j] - before[j]) / before[j]:+.1%}" if before[j] else "new"
+        t.add_row(escape(p.name), escape(p.unit), f"{before[j]:.6g}", f"{after[j]:.6g}",
+                  pct if before[j] or after[j] else "0")  # fmt: skip
+    out.print(t)
