@@ -439,3 +439,43 @@ def test_a_model_uses_a_uslci_factor(home: Path, run, uslci: StoredDatabase) -> 
     fossil = footprints(uslci, "AR6", allow_unmapped=True)
     # the truck's supply chain is all fossil here, so the factor carries its whole footprint
     assert result["pcf"]["value"] == pytest.approx(10 * fossil.kg_co2e[truck.index], rel=1e-9)
+
+
+# ---- a China-regionalised background ------------------------------------------------------
+
+
+def test_uslci_regionalised_with_the_chinese_2023_footprint_factor(
+    home: Path, run, uslci: StoredDatabase
+) -> None:
+    smelting = next(p for p in uslci.processes
+                    if p.name == "Electricity, aluminum smelting and ingot casting regions")  # fmt: skip
+    kept = next(p for p in uslci.processes if p.name == "Electricity, at eGrid, NYUP, 2010")
+    mapping = home / "grid-mapping.csv"
+    mapping.write_text(f'process,action\n"{smelting.name}",replace\n{kept.process_id},keep\n')
+    done = run("db", "regionalise", "uslci", "--grid", "CN@2023", "--name", "uslci-cn",
+               "--mapping", str(mapping))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "uslci-cn@1 from uslci@1" in text and "cn-mee-efp/CN@2023" in text
+    # 78 eGrid/Grid supplies found by name and unit, one added and one kept by the mapping
+    assert "78 electricity supplies" in text
+    cn = _stored(home, "uslci-cn")
+    replaced = set(cn.meta["regionalised"]["replaced"])
+    assert smelting.key in replaced and kept.key not in replaced and len(replaced) == 78
+    after = footprints(cn, "AR6", allow_unmapped=True).kg_co2e
+    before = footprints(uslci, "AR6", allow_unmapped=True).kg_co2e
+    # MEE 2023 national electricity footprint 0.6205 kg CO2e/kWh = 0.6205 / 3.6 per MJ
+    for p in cn.processes:
+        if p.key in replaced:
+            assert after[p.index] == pytest.approx(0.6205 / 3.6, rel=1e-12), p.name
+    # the kept supply keeps its own inputs (its upstream grid supplies are replaced, though)
+    assert (cn.technosphere[:, kept.index] != uslci.technosphere[:, kept.index]).nnz == 0
+    assert after[kept.index] != pytest.approx(0.6205 / 3.6, rel=1e-3)
+    # the printed table runs from the biggest relative change down
+    rows = [line for line in done.stdout.splitlines() if line.count("│") == 6 and "%" in line]
+    changes = [abs(float(r.split("│")[5].strip().rstrip("%"))) for r in rows]
+    assert len(rows) > 100 and changes == sorted(changes, reverse=True)
+    # the source version is untouched
+    assert footprints(_stored(home, "uslci"), "AR6", allow_unmapped=True).kg_co2e == (
+        pytest.approx(before, rel=0)
+    )
