@@ -57,9 +57,17 @@ def normal_cas(cas: str | None) -> str:
     return (cas or "").strip().lstrip("0")
 
 
+_CHINESE = (("空气", " air "), ("大气", " air "), ("土壤", " soil "), ("水体", " water "),
+            ("资源", " resource "))  # fmt: skip
+
+
 def compartment(category: str) -> str:
-    """The category to match rows against; one naming no compartment counts as air."""
+    """The category to match rows against (Chinese compartments in English words added); one
+    naming no compartment counts as air."""
     flow_cat = category.lower()
+    for zh, en in _CHINESE:
+        if zh in flow_cat:
+            flow_cat += en
     return flow_cat if _COMPARTMENT.search(flow_cat) else f"{flow_cat} (air, unspecified)"
 
 
