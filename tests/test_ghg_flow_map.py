@@ -86,3 +86,12 @@ def test_what_is_no_greenhouse_gas_emission(name: str, category: str) -> None:
 )  # fmt: skip
 def test_ghg_look_alikes(name: str, category: str, looks: bool) -> None:
     assert looks_like_ghg(name, category) is looks
+
+
+def test_ef_reference_flows_map_by_uuid_whatever_their_name() -> None:
+    """EF 3.1's 'carbon dioxide (fossil)' to air, unspecified (UUID in the EF 3.1 climate
+    method shipped with TianGong) keeps its gas under another name, in any language."""
+    row = ghg_flow_map().match("二氧化碳", "", None, "08a91e70-3ddc-11dd-923d-0050c2490048")
+    assert row is not None and (row.flow.gas, row.flow.origin) == ("CO2", "fossil")
+    assert row.convention.startswith("UUID")
+    assert len(ghg_flow_map().by_uuid) > 200

@@ -81,13 +81,22 @@ def looks_like_ghg(name: str, category: str = "") -> bool:
 
 
 class GhgFlowMap:
-    """First-match rules from flow name, CAS number and category to a gas of an origin."""
+    """A flow's UUID where the table knows it, else first-match rules from flow name, CAS
+    number and category to a gas of an origin."""
 
-    def __init__(self, rows: tuple[GhgRow, ...], digest: str) -> None:
+    def __init__(
+        self, rows: tuple[GhgRow, ...], digest: str, by_uuid: dict[str, GhgRow] | None = None
+    ) -> None:
         self.rows = rows
         self.digest = digest
+        self.by_uuid = by_uuid or {}
 
-    def match(self, name: str, category: str, cas: str | None) -> GhgRow | None:
+    def match(
+        self, name: str, category: str, cas: str | None, flow_id: str | None = None
+    ) -> GhgRow | None:
+        known = self.by_uuid.get((flow_id or "").lower())
+        if known is not None:
+            return known
         flow_name, flow_cas, flow_cat = normal_name(name), normal_cas(cas), compartment(category)
         resource = "resource" in flow_cat
         for row in self.rows:
@@ -106,7 +115,25 @@ class GhgFlowMap:
         return None
 
 
-def parse_map(text: str) -> GhgFlowMap:
+def parse_uuids(text: str) -> dict[str, GhgRow]:
+    """ghg_flow_uuids.csv: uuid -> the gas it is (its line as the row's line)."""
+    body = [ln for ln in text.splitlines(True) if not ln.startswith("#")]
+    out = {}
+    for i, r in enumerate(csv.DictReader(io.StringIO("".join(body))), start=2):
+        gas, origin = r["gas"].strip(), r["origin"].strip()
+        if gas not in ALL_GASES or origin not in ORIGINS:
+            raise ValueError(
+                f"ghg_flow_uuids.csv row {i}: unknown gas {gas!r} or origin {origin!r}"
+            )
+        out[r["uuid"].strip().lower()] = GhgRow(
+            line=i, pattern=None, cas="", category=re.compile(".*"),
+            flow=Flow(gas, origin),  # type: ignore[arg-type]
+            factor=float(r["factor"]), convention=f"UUID ({r['name']}, {r['category']})",
+        )  # fmt: skip
+    return out
+
+
+def parse_map(text: str, uuids: str = "") -> GhgFlowMap:
     """Rows of the CSV; a row naming an unknown gas or origin is a programming error here."""
     body = [ln for ln in text.splitlines(True) if not ln.startswith("#")]
     rows = []
@@ -126,9 +153,12 @@ def parse_map(text: str) -> GhgFlowMap:
                 convention=r["convention"],
             )
         )
-    return GhgFlowMap(tuple(rows), hashlib.sha256(text.encode()).hexdigest())
+    digest = hashlib.sha256(text.encode() + b"\0" + uuids.encode()).hexdigest()
+    return GhgFlowMap(tuple(rows), digest, parse_uuids(uuids) if uuids else {})
 
 
 @lru_cache(maxsize=1)
 def ghg_flow_map() -> GhgFlowMap:
-    return parse_map((files("openpcf.io") / "data" / "ghg_flow_map.csv").read_text("utf-8"))
+    data = files("openpcf.io") / "data"
+    return parse_map(data.joinpath("ghg_flow_map.csv").read_text("utf-8"),
+                     data.joinpath("ghg_flow_uuids.csv").read_text("utf-8"))  # fmt: skip

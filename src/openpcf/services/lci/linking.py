@@ -492,13 +492,14 @@ def _elementary_row(
     if known is not None:
         return known.index
     flow = source.flows[flow_id]
-    row = ghg.match(flow.name, flow.category, flow.cas)
+    row = ghg.match(flow.name, flow.category, flow.cas, flow.id)
     gas = origin = None
     kg = None
     if row is not None and is_mass(flow.unit):
         gas, origin = row.flow.gas, row.flow.origin
         kg = row.factor * conversion(flow.unit, "kg", f"elementary flow '{flow.name}'")
-        status[flow_id] = (GHG, f"{gas} ({origin}), map row {row.line}")
+        table = "ghg_flow_uuids.csv" if row.convention.startswith("UUID") else "ghg_flow_map.csv"
+        status[flow_id] = (GHG, f"{gas} ({origin}), {table} line {row.line}")
     elif row is not None:
         status[flow_id] = (GHG_UNMAPPED, f"named like {row.flow.label()} but its unit "
                                          f"'{flow.unit}' is not a mass")  # fmt: skip
