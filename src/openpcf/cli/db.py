@@ -36,7 +36,7 @@ from openpcf.services.lci.databases import (
     list_databases,
     open_database,
 )
-from openpcf.services.lci.factor_sets import factor_set, read_process_list
+from openpcf.services.lci.factor_sets import factor_set, read_process_list, upstream
 from openpcf.services.lci.regionalise import regionalise
 
 db_app = typer.Typer(
@@ -186,6 +186,9 @@ def show(
         _fail(exc)
         return
     inventory = {g.label(): float(v) for g, v in zip(gases, per_gas[info.index], strict=True)}
+    chain = upstream(database)
+    cut = {"own": info.cut_off_inputs, "supply_chain": int(chain.cut_off[info.index]),
+           "supply_chain_linked": int(chain.linked[info.index])}  # fmt: skip
     co2e = {s: float(sum(v * gwp_table().gwp(g, s)
                          for g, v in zip(gases, per_gas[info.index], strict=True)))
             for s in ("AR5", "AR6")}  # fmt: skip
@@ -196,7 +199,7 @@ def show(
     )
     if format is OutputFormat.json:
         data = {"database": database.label, **info.model_dump(), "kg": inventory,
-                "kg_co2e": co2e,
+                "kg_co2e": co2e, "inputs_cut_off": cut,
                 "inputs": [{"key": p.key, "name": p.name, "amount": v, "unit": p.unit}
                            for p, v in inputs]}  # fmt: skip
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
@@ -211,6 +214,10 @@ def show(
         ("location", info.location or ""), ("category", info.category),
         ("allocation", info.allocation), ("kg CO2e per unit, AR5", f"{co2e['AR5']:.6g}"),
         ("kg CO2e per unit, AR6", f"{co2e['AR6']:.6g}"),
+        *((f"name ({lang})", n) for lang, n in info.names.items() if n != info.name),
+        ("inputs cut off", f"{cut['own']} of its own; {cut['supply_chain']} of "
+         f"{cut['supply_chain'] + cut['supply_chain_linked']} in its supply chain "
+         f"({chain.share(info.index):.1%})"),
     ):  # fmt: skip
         facts.add_row(label, escape(str(value)))
     out.print(facts)
