@@ -18,7 +18,7 @@ LCIA method data sets become `SourceMethod`s, usable as `--method` by name or UU
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,16 +65,14 @@ class _Read:
     body: dict[str, Any]
 
 
-def _bodies(archive: Archive, folder: str, root: str) -> list[_Read]:
-    out = []
+def _bodies(archive: Archive, folder: str, root: str) -> Iterator[_Read]:
     for member in members(archive, folder):
         data = read_dataset(archive, member)
         body = data.get(root)
         if not isinstance(body, dict):
             raise ImportFailure(f"expected a {root} data set, found "
                                 f"{', '.join(data) or 'nothing'}", archive.where(member))  # fmt: skip
-        out.append(_Read(member, body))
-    return out
+        yield _Read(member, body)
 
 
 def _uuid(body: dict[str, Any], info: str) -> str:
@@ -108,11 +106,16 @@ def _reference_units(archive: Archive) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _flows(
-    archive: Archive, units: dict[str, str], property_names: dict[str, str], notes: list[str]
+    archive: Archive,
+    units: dict[str, str],
+    property_names: dict[str, str],
+    notes: list[str],
+    tick: Callable[[], None],
 ) -> dict[str, SourceFlow]:
     flows: dict[str, SourceFlow] = {}
     no_unit: list[str] = []
     for r in _bodies(archive, "flows", "flowDataSet"):
+        tick()
         info = get(r.body, "flowInformation")
         fid = _uuid(r.body, "flowInformation")
         where = archive.where(r.member)
@@ -271,20 +274,29 @@ def _methods(archive: Archive) -> tuple[SourceMethod, ...]:
 
 
 def read_ilcd(archive: Archive, progress: Progress | None = None) -> SourceData:
+    """Flows, then processes, with one progress count over both (flows first)."""
     notes: list[str] = []
-    units, property_names = _reference_units(archive)
-    flows = _flows(archive, units, property_names, notes)
-    placeholders: dict[str, SourceFlow] = {}
     found = members(archive, "processes")
+    total = len(members(archive, "flows")) + len(found)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and (done % 50 == 0 or done == total):
+            progress(done, total)
+
+    units, property_names = _reference_units(archive)
+    flows = _flows(archive, units, property_names, notes, tick)
+    placeholders: dict[str, SourceFlow] = {}
     processes = []
-    for i, member in enumerate(found):
+    for member in found:
         data = read_dataset(archive, member)
         body = data.get("processDataSet")
         if not isinstance(body, dict):
             raise ImportFailure("expected a processDataSet", archive.where(member))
         processes.append(_process(_Read(member, body), archive, flows, placeholders))
-        if progress is not None:
-            progress(i + 1, len(found))
+        tick()
     if placeholders:
         notes.append(f"{len(placeholders)} processes have a reference flow whose data set is not "
                      "in the release; their footprints are per one unit of an unknown unit")  # fmt: skip
