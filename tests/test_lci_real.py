@@ -479,3 +479,27 @@ def test_uslci_regionalised_with_the_chinese_2023_footprint_factor(
     assert footprints(_stored(home, "uslci"), "AR6", allow_unmapped=True).kg_co2e == (
         pytest.approx(before, rel=0)
     )
+
+
+def test_a_model_on_a_uslci_process_carries_the_unmapped_gap(
+    home: Path, run, uslci: StoredDatabase
+) -> None:
+    result = footprints(uslci, "AR6", allow_unmapped=True)
+    assert result.touched is not None
+    hit = next(p for p in uslci.processes if result.touched[p.index] and p.unit == "kg")
+    clean = next(p for p in uslci.processes if not result.touched[p.index] and p.unit == "kg"
+                 and result.kg_co2e[p.index] > 0)  # fmt: skip
+    for process, expect in ((hit, True), (clean, False)):
+        model = home / f"bg-{expect}.yaml"
+        model.write_text(
+            "openpcf: 1\nproduct:\n  id: urn:test:bg\n  name: Background\n"
+            "  declared_unit: {amount: 1, unit: kg}\n  region: US\n  year: 2020\n"
+            "  boundary: cradle-to-gate\ninputs:\n  - name: Material\n    stage: raw-materials\n"
+            f"    amount: 2\n    unit: kg\n    process: uslci/{process.key}\n"
+        )
+        done = run("calc", str(model), "--gwp", "AR6", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        codes = {w["code"] for w in data.get("warnings", [])}
+        assert ("UNMAPPED_GHG_UPSTREAM" in codes) is expect, process.name
+        assert data["pcf"]["value"] == pytest.approx(2 * result.kg_co2e[process.index], rel=1e-9)

@@ -429,6 +429,7 @@ class BackgroundProcess:
     database: str  # name@version
     process: ProcessInfo
     flows: dict[Flow, float]  # kg of each gas per unit of the reference product
+    unmapped: tuple[str, ...] = ()  # GHG-looking flows of its supply chain with no gas (a gap)
 
 
 def background_process(ref: str, where: Location | None = None) -> BackgroundProcess:
@@ -442,4 +443,16 @@ def background_process(ref: str, where: Location | None = None) -> BackgroundPro
     info = find_process(db, rest, where)
     gases, per_gas = gas_footprints(db)
     flows = {g: float(v) for g, v in zip(gases, per_gas[info.index], strict=True) if v}
-    return BackgroundProcess(db.label, info, flows)
+    rows, labels = unmapped_ghg(db)
+    gap = ()
+    if rows:
+        touched = _unmapped_upstream(db)
+        gap = tuple(lab for lab, hit in zip(labels, touched[info.index], strict=True) if hit)
+    return BackgroundProcess(db.label, info, flows, gap)
+
+
+@lru_cache(maxsize=8)
+def _unmapped_upstream(db: StoredDatabase) -> np.ndarray:
+    """columns × unmapped GHG flows: True where the column's supply chain emits the flow."""
+    rows, _ = unmapped_ghg(db)
+    return _solve(db, np.asarray(abs(db.biosphere[rows, :]).todense())) != 0
