@@ -315,6 +315,12 @@ def test_tiangong_links_by_flow_and_reports_the_linked_share(tiangong: StoredDat
         "input with several providers, linked by the provider policy"))  # fmt: skip
     unlinked = r.counts["input no process produces (cut off)"]
     assert linked > unlinked > 0
+    assert r.inputs_linked == linked
+    cut = sum(r.counts.get(c, 0) for c in (
+        "input no process produces (cut off)",
+        "input of its own product, at least what it makes (cut off)",
+        "link inside a loop that takes more than it makes (cut off)"))  # fmt: skip
+    assert r.inputs_to_link == linked + cut
     assert len(r.unlinked) > 500  # flows no process of the release makes, each listed
     electricity = [c for c in r.choices if c.what == "Electricity"]
     # a Shandong consumer takes the Shandong mix; one located "CN" (several CN producers) the

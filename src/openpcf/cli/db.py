@@ -110,6 +110,9 @@ def _render_report(r: ImportReport) -> None:
         table.add_row(category, f"{n:,}")
     table.add_row("[bold]total[/]", f"[bold]{sum(r.counts.values()):,}[/]")
     out.print(table)
+    if r.inputs_to_link:
+        out.print(f"inputs linked to a provider: {r.inputs_linked:,} of {r.inputs_to_link:,} "
+                  f"({r.inputs_linked / r.inputs_to_link:.1%}); the others are cut off and listed")  # fmt: skip
     for title, entries in (
         ("Inputs with several providers: the choice made and its rule", r.choices),
         ("Ambiguous inputs (several providers, none named; cut off)", r.ambiguous),

@@ -175,6 +175,8 @@ class ImportReport(_Frozen):
     elementary_flows: int
     exchanges: int
     counts: dict[str, int] = Field(description="exchanges per category; they add up to exchanges")
+    inputs_linked: int = Field(default=0, description="inputs and wastes linked to a provider")
+    inputs_to_link: int = Field(default=0, description="... of all inputs and wastes to link")
     ambiguous: tuple[ReportEntry, ...] = ()
     unlinked: tuple[ReportEntry, ...] = ()
     cut_off: tuple[ReportEntry, ...] = ()

@@ -270,6 +270,9 @@ def link_database(
         more = f"; and {len(unusable) - _EXAMPLES} more" if len(unusable) > _EXAMPLES else ""
         tally.notes.append(f"{len(unusable)} exchanges have a distribution that cannot be used "
                            f"and are taken as certain: {shown}{more}")  # fmt: skip
+    linked = sum(tally.counts[c] for c in (LINKED_PINNED, LINKED_DEFAULT, LINKED_UNIQUE,
+                                           LINKED_CHOSEN))  # fmt: skip
+    to_link = linked + sum(tally.counts[c] for c in (UNLINKED, SELF_INPUT, LOOP_CUT))
     counts = {c: tally.counts[c] for c in CATEGORIES if tally.counts[c]}
     if sum(counts.values()) != total:  # every exchange in exactly one category
         raise AssertionError(f"import report counts {sum(counts.values())} of {total} exchanges")
@@ -287,6 +290,8 @@ def link_database(
         unmapped_ghg=tally.entries("unmapped_ghg"),
         unallocated=tally.entries("unallocated"),
         omitted=tally.entries("omitted"),
+        inputs_linked=linked,
+        inputs_to_link=to_link,
         choices=tally.entries("choices"),
         loops=tally.entries("loops"),
         notes=tuple(dict.fromkeys(tally.notes)),
