@@ -2,6 +2,10 @@
 
 Readers name members by their path inside the export ('processes/<uuid>.json'); messages name
 them as `export.zip:processes/<uuid>.json` so a user can find the broken one.
+
+A member larger than `MAX_MEMBER_BYTES` uncompressed is refused before it is read (a zip bomb
+or a file that is no data set). This is a minimal local bound until the shared input limits
+(`io/limits.py`) cover archives.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from openpcf.domain.errors import ImportFailure, Location
+
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # the largest real data set seen is a few MB
 
 
 class Archive:
@@ -58,6 +64,13 @@ class Archive:
 
     def read(self, member: str) -> bytes:
         try:
+            if self._zip is not None:
+                size = self._zip.getinfo(member).file_size
+            else:
+                size = (self.path / member).stat().st_size
+            if size > MAX_MEMBER_BYTES:
+                raise ImportFailure(f"{size:,} bytes uncompressed, more than the "
+                                    f"{MAX_MEMBER_BYTES:,} a data set may have", self.where(member))  # fmt: skip
             if self._zip is not None:
                 return self._zip.read(member)
             return (self.path / member).read_bytes()

@@ -100,6 +100,8 @@ def read_dataset(archive: Archive, member: str) -> dict[str, Any]:
     if member.lower().endswith(".json"):
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise ImportFailure("JSON nested too deeply", archive.where(member)) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             raise ImportFailure(f"invalid JSON: {getattr(exc, 'msg', exc)}",
@@ -109,7 +111,10 @@ def read_dataset(archive: Archive, member: str) -> dict[str, Any]:
         for key in ("json_ordered", "json"):  # a TIDAS database row wraps the data set
             if isinstance(data.get(key), dict):
                 data = data[key]
-        return _unprefixed(data)
+        try:
+            return _unprefixed(data)
+        except RecursionError:
+            raise ImportFailure("JSON nested too deeply", archive.where(member)) from None
     try:
         root = etree.fromstring(raw, _SAFE)
     except etree.XMLSyntaxError as exc:

@@ -157,6 +157,8 @@ def _load(archive: Archive, member: str) -> dict[str, Any]:
     raw = archive.read(member)
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise ImportFailure("JSON nested too deeply", archive.where(member)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", None) or str(exc)
