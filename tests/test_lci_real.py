@@ -38,12 +38,12 @@ def _need(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lci-real")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(home: Path):
     env = dict(os.environ, OPENPCF_HOME=str(home / "home"))
 
@@ -59,14 +59,14 @@ def _stored(home: Path, name: str) -> StoredDatabase:
     return read_version(root, name, versions(root, name)[-1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def uslci(home: Path, run) -> StoredDatabase:
     done = run("db", "import", str(_need(USLCI)), "--name", "uslci")
     assert done.returncode == 0, done.stderr
     return _stored(home, "uslci")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiangong(home: Path, run) -> StoredDatabase:
     done = run("db", "import", str(_need(TIANGONG)), "--name", "tiangong")
     assert done.returncode == 0, done.stderr
