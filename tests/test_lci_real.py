@@ -305,6 +305,11 @@ def test_tiangong_imports_every_process_and_accounts_for_every_exchange(
     assert len(located) > 3000
     bilingual = [p for p in tiangong.processes if {"en", "zh"} <= set(p.names)]
     assert len(bilingual) > 3000
+    mix = next(p for p in tiangong.processes if p.name.startswith(
+        "Electricity production ; Electricity mix ; China"))  # fmt: skip
+    assert mix.names["zh"] == "电力生产 ; 混合电力 ; 中国"  # as the data set gives it
+    assert mix.product_names == {"en": "Electricity"}  # its flow data set is English only
+    assert len([p for p in tiangong.processes if {"en", "zh"} <= set(p.product_names)]) > 1000
     assert any(p.category.startswith("Reference Parameters/") for p in tiangong.processes)
 
 

@@ -218,6 +218,8 @@ def show(
         ("allocation", info.allocation), ("kg CO2e per unit, AR5", f"{co2e['AR5']:.6g}"),
         ("kg CO2e per unit, AR6", f"{co2e['AR6']:.6g}"),
         *((f"name ({lang})", n) for lang, n in info.names.items() if n != info.name),
+        *((f"reference product ({lang})", n) for lang, n in info.product_names.items()
+          if n != info.reference_product),
         ("inputs cut off", f"{cut['own']} of its own; {cut['supply_chain']} of "
          f"{cut['supply_chain'] + cut['supply_chain_linked']} in its supply chain "
          f"({chain.share(info.index):.1%})"),

@@ -32,6 +32,7 @@ class SourceFlow:
     unit: str  # name of the reference unit, as the source spells it
     category: str = ""
     cas: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # per language, when the data gives more
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,9 @@ class ProcessInfo(_Frozen):
     allocation: str = Field(description="how this column's share of a multi-output process was set")
     treatment: bool = Field(default=False, description="the reference is a waste treated")
     names: dict[str, str] = Field(default_factory=dict, description="name in each language given")
+    product_names: dict[str, str] = Field(
+        default_factory=dict, description="the reference product's name in each language given"
+    )
     cut_off_inputs: int = Field(default=0, description="its own inputs linked to no producer")
 
 
@@ -153,6 +157,7 @@ class ElementaryFlowInfo(_Frozen):
     gas: str | None = None
     origin: str | None = None
     kg_per_unit: float | None = Field(default=None, description="kg of the gas per unit")
+    names: dict[str, str] = Field(default_factory=dict, description="name in each language given")
 
 
 class ReportEntry(_Frozen):

@@ -142,6 +142,7 @@ def _flows(
             unit=unit,
             category=classification(get(info, "dataSetInformation")),
             cas=text(get(info, "dataSetInformation", "CASNumber")) or None,
+            names=names,
         )
     if no_unit:
         notes.append(f"{len(no_unit)} flows name a flow property or unit group that is not in "

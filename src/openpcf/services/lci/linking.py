@@ -514,7 +514,7 @@ def _elementary_row(
         status[flow_id] = (OTHER_ELEMENTARY, "")
     info = ElementaryFlowInfo(
         index=len(flows), id=flow.id, name=flow.name, category=flow.category, cas=flow.cas,
-        unit=flow.unit, gas=gas, origin=origin, kg_per_unit=kg,
+        unit=flow.unit, gas=gas, origin=origin, kg_per_unit=kg, names=flow.names,
     )  # fmt: skip
     flows[flow_id] = info
     return info.index
@@ -539,7 +539,7 @@ def _process_infos(columns: list[_Column], source: SourceData) -> list[ProcessIn
             index=j, key=key, process_id=c.process.id, product_id=flow.id, name=c.process.name,
             reference_product=flow.name, unit=flow.unit, location=c.process.location,
             category=c.process.category, allocation=c.allocation,
-            treatment=c.function.amount < 0, names=c.process.names,
+            treatment=c.function.amount < 0, names=c.process.names, product_names=flow.names,
         )  # fmt: skip
         infos.append(info)
     return infos
