@@ -311,6 +311,10 @@ def test_tiangong_imports_every_process_and_accounts_for_every_exchange(
     assert mix.product_names == {"en": "Electricity"}  # its flow data set is English only
     assert len([p for p in tiangong.processes if {"en", "zh"} <= set(p.product_names)]) > 1000
     assert any(p.category.startswith("Reference Parameters/") for p in tiangong.processes)
+    # location names from the release's ILCDLocations.xml, for the codes its processes use
+    names = tiangong.meta["locations"]
+    assert names["SZ-JS-CN"] == "Suzhou (苏州), Jiangsu (江苏), China (中国)"
+    assert names["CN"] == "China" and len(names) < 632  # only the codes used, of 632
 
 
 def test_tiangong_links_by_flow_and_reports_the_linked_share(tiangong: StoredDatabase) -> None:

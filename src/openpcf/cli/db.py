@@ -214,7 +214,9 @@ def show(
     for label, value in (
         ("key", info.key), ("process id", info.process_id), ("reference product",
         f"{info.reference_product} ({info.product_id})"), ("unit", info.unit),
-        ("location", info.location or ""), ("category", info.category),
+        ("location", " — ".join(x for x in (info.location,
+                                            database.meta.get("locations", {}).get(info.location or ""))
+                                  if x)), ("category", info.category),
         ("allocation", info.allocation), ("kg CO2e per unit, AR5", f"{co2e['AR5']:.6g}"),
         ("kg CO2e per unit, AR6", f"{co2e['AR6']:.6g}"),
         *((f"name ({lang})", n) for lang, n in info.names.items() if n != info.name),

@@ -91,6 +91,7 @@ class SourceData:
     files: int  # data sets read
     methods: tuple[SourceMethod, ...] = ()
     notes: tuple[str, ...] = ()  # what the reader found worth telling (goes in the report)
+    locations: dict[str, str] = field(default_factory=dict)  # code -> name (ILCDLocations.xml)
 
 
 @dataclass(frozen=True, eq=False)

@@ -274,6 +274,19 @@ def _methods(archive: Archive) -> tuple[SourceMethod, ...]:
     return tuple(out)
 
 
+def _locations(archive: Archive) -> dict[str, str]:
+    """ILCDLocations.xml: location code -> its name ("SZ-JS-CN" -> "Suzhou (苏州), Jiangsu ...")."""
+    found = [m for m in archive.members if m.rsplit("/", 1)[-1] == "ILCDLocations.xml"]
+    if not found:
+        return {}
+    data = read_dataset(archive, found[0])
+    out = {}
+    for item in as_list(get(data, "ILCDLocations", "location")):
+        if isinstance(item, dict) and item.get("@value"):
+            out[str(item["@value"])] = text(item)
+    return out
+
+
 def read_ilcd(archive: Archive, progress: Progress | None = None) -> SourceData:
     """Flows, then processes, with one progress count over both (flows first)."""
     notes: list[str] = []
@@ -309,4 +322,5 @@ def read_ilcd(archive: Archive, progress: Progress | None = None) -> SourceData:
         files=len(found),
         methods=_methods(archive),
         notes=tuple(notes),
+        locations=_locations(archive),
     )

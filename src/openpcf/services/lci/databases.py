@@ -112,6 +112,9 @@ def import_database(
         "linking": policy,
         "openpcf": __version__,
     }  # fmt: skip
+    used = {p.location for p in source.processes if p.location}
+    if source.locations:
+        meta["locations"] = {c: n for c, n in sorted(source.locations.items()) if c in used}
     methods = tuple(
         {"id": m.id, "name": m.name, "names": m.names, "reference": m.reference,
          "factors": m.factors}
