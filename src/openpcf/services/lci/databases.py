@@ -139,9 +139,13 @@ def _compared(name: str, linked: LinkedDatabase, methods: tuple[dict, ...]) -> I
     method = climate_method(db)
     if method is None:
         return linked.report
-    ours = footprints(db, "AR6", allow_unmapped=True).kg_co2e
-    theirs = footprints(db, method=method["id"]).kg_co2e
-    gases, per_gas = gas_footprints(db)
+    try:
+        ours = footprints(db, "AR6", allow_unmapped=True).kg_co2e
+        theirs = footprints(db, method=method["id"]).kg_co2e
+        gases, per_gas = gas_footprints(db)
+    except CalculationError as exc:  # the database is stored; its report says why
+        note = f"GWP100 not compared with the release's method '{method['name']}': {exc.message}"
+        return linked.report.model_copy(update={"notes": (*linked.report.notes, note)})
     notes, entries = compare(db, method, ours, theirs, gases, per_gas)
     return linked.report.model_copy(
         update={"notes": (*linked.report.notes, *notes), "method_comparison": entries}
