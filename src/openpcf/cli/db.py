@@ -189,7 +189,7 @@ def show(
         _fail(exc)
         return
     inventory = {g.label(): float(v) for g, v in zip(gases, per_gas[info.index], strict=True)}
-    chain = upstream(database)
+    chain = upstream(database, [info.index])
     cut = {"own": info.cut_off_inputs, "supply_chain": int(chain.cut_off[info.index]),
            "supply_chain_linked": int(chain.linked[info.index])}  # fmt: skip
     co2e = {s: float(sum(v * gwp_table().gwp(g, s)

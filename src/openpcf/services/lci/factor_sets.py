@@ -39,19 +39,30 @@ class Upstream:
         return float(self.cut_off[j] / total) if total else 0.0
 
 
+@dataclass(frozen=True, eq=False)
+class _Graph:
+    supplies: object  # csr: edge j -> k when j takes from k
+    own_links: np.ndarray  # inputs each column takes from providers
+    own_cut: np.ndarray  # inputs of each column cut off at import
+
+
 @lru_cache(maxsize=8)
-def upstream(db: StoredDatabase) -> Upstream:
-    """Sums over the processes each column's supply chain reaches (itself included)."""
+def _graph(db: StoredDatabase) -> _Graph:
     a = db.technosphere.tocsc()
-    own_links = np.diff(a.indptr)  # entries of column j: the inputs it takes from providers
-    own_cut = np.array([p.cut_off_inputs for p in db.processes])
-    graph = a.T.tocsr()  # edge j -> k when j takes from k
+    own_cut = np.array([p.cut_off_inputs for p in db.processes], dtype=np.int64)
+    return _Graph(a.T.tocsr(), np.diff(a.indptr).astype(np.int64), own_cut)
+
+
+def upstream(db: StoredDatabase, columns: list[int] | None = None) -> Upstream:
+    """Sums over the processes each column's supply chain reaches (itself included); columns
+    not asked for are left at 0. One breadth-first walk per column asked for."""
+    g = _graph(db)
     linked = np.zeros(len(db.processes), dtype=np.int64)
     cut = np.zeros(len(db.processes), dtype=np.int64)
-    for j in range(len(db.processes)):
-        reach = breadth_first_order(graph, j, directed=True, return_predecessors=False)
-        linked[j] = own_links[reach].sum()
-        cut[j] = own_cut[reach].sum()
+    for j in range(len(db.processes)) if columns is None else columns:
+        reach = breadth_first_order(g.supplies, j, directed=True, return_predecessors=False)
+        linked[j] = g.own_links[reach].sum()
+        cut[j] = g.own_cut[reach].sum()
     return Upstream(linked, cut)
 
 
@@ -78,7 +89,7 @@ def _own_choices(db: StoredDatabase, j: int, producers: dict[str, int]) -> list[
 
 def factor_set(db: StoredDatabase, columns: list[int] | None = None) -> FactorSet:
     gases, per_gas = gas_footprints(db)
-    chain = upstream(db)
+    chain = upstream(db, columns)
     producers: dict[str, int] = defaultdict(int)
     for p in db.processes:
         producers[p.product_id] += 1
