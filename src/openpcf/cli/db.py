@@ -1,4 +1,4 @@
-"""`openpcf db ...`: background LCI databases (openLCA JSON-LD, ecospold2)."""
+"""`openpcf db ...`: background LCI databases (openLCA JSON-LD, ecospold2, ILCD, TIDAS)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ from openpcf.services.lci.factor_sets import factor_set, read_process_list, upst
 from openpcf.services.lci.regionalise import regionalise
 
 db_app = typer.Typer(
-    help="Background LCI databases: import openLCA JSON-LD or ecospold2, footprints of every "
-    "process.",
+    help="Background LCI databases: import openLCA JSON-LD (1.x, 2.x), ecospold2, ILCD or TIDAS; "
+    "footprints of every process; factor sets; a China-regionalised version.",
     no_args_is_help=True,
 )
 
