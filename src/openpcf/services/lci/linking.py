@@ -473,12 +473,14 @@ def _provider(e: SourceExchange, p: SourceProcess, linker: _Linker) -> int | Non
         tally.counts[LINKED_CHOSEN] += 1
         linker.last = LINKED_CHOSEN
         others = [i for i in candidates if i != k]
-        shown = "; ".join(f"{infos[i].key} ({infos[i].name}, {infos[i].location or '-'})"
-                          for i in others[:_EXAMPLES])  # fmt: skip
-        more = f" and {len(others) - _EXAMPLES} more" if len(others) > _EXAMPLES else ""
-        tally.listed("choices", f"{e.flow_id} -> {infos[k].key}", flow.name,
-                     f"chose {infos[k].key} ({infos[k].name}, {infos[k].location or '-'}) by "
-                     f"rule: {rule}; alternatives: {shown}{more}", p.name)  # fmt: skip
+        key = f"{e.flow_id} -> {infos[k].key} ({rule})"
+        detail = ""
+        if key not in tally.lists["choices"]:  # every alternative, once per (flow, choice)
+            shown = "; ".join(f"{infos[i].key} ({infos[i].name}, {infos[i].location or '-'})"
+                              for i in others)  # fmt: skip
+            detail = (f"chose {infos[k].key} ({infos[k].name}, {infos[k].location or '-'}) by "
+                      f"rule: {rule}; alternatives: {shown}")  # fmt: skip
+        tally.listed("choices", key, flow.name, detail, p.name)
         return k
     tally.counts[UNLINKED] += 1
     linker.cut_off[p.id] += 1
