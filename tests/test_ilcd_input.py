@@ -4,6 +4,7 @@ The data sets are real ones of the TianGong release (../shared/data/lci), one of
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -16,13 +17,12 @@ ZIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lci" / \
     "tiangong-lca-data-ilcd.zip"  # fmt: skip
 
 
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Ten processes and every flow, flow property and unit group of the release."""
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten processes and every flow, flow property and unit group of the release, once."""
     if not ZIP.exists():
         pytest.skip(f"real LCI release not available: {ZIP} is absent")
-    monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
-    out = tmp_path / "ilcd"
+    out = tmp_path_factory.mktemp("ilcd") / "ilcd"
     with zipfile.ZipFile(ZIP) as z:
         names = [n for n in z.namelist() if n.endswith(".xml")]
         keep = sorted(n for n in names if "/processes/" in n)[:10] + [
@@ -33,6 +33,12 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             (out / folder).mkdir(parents=True, exist_ok=True)
             (out / folder / file).write_bytes(z.read(n))
     return out
+
+
+@pytest.fixture
+def folder(extracted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
+    return Path(shutil.copytree(extracted, tmp_path / "ilcd"))
 
 
 def _first_process(folder: Path) -> Path:
