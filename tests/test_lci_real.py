@@ -518,3 +518,19 @@ def test_a_model_on_a_uslci_process_carries_the_unmapped_gap(
         codes = {w["code"] for w in data.get("warnings", [])}
         assert ("UNMAPPED_GHG_UPSTREAM" in codes) is expect, process.name
         assert data["pcf"]["value"] == pytest.approx(2 * result.kg_co2e[process.index], rel=1e-9)
+
+
+def test_tiangong_gases_whose_flow_data_set_is_missing_are_no_silent_zero(
+    tiangong: StoredDatabase, run, home: Path
+) -> None:
+    """Outputs named "methane", "carbon dioxide", "HFC-116" whose flow data sets the release
+    lacks stay in B as unmapped GHG flows: footprints stop on them, factor notes name them."""
+    unmapped = {e.what: e for e in tiangong.report.unmapped_ghg}
+    assert unmapped["methane"].id == "08a91e70-3ddc-11dd-960e-0050c2490048"
+    assert unmapped["methane"].exchanges == 21 and "not a mass" in unmapped["methane"].detail
+    assert {"carbon dioxide", "Ethane, hexafluoro-, HFC-116"} <= set(unmapped)
+    done = run("db", "footprints", "tiangong", "--out", str(home / "tg.csv"))
+    assert done.returncode == 1 and "methane" in done.stderr
+    done = run("db", "footprints", "tiangong", "--out", str(home / "tg.csv"), "--method",
+               "Climate change")  # fmt: skip
+    assert done.returncode == 0, done.stderr

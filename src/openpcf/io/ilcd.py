@@ -11,7 +11,9 @@ provider policy of `services/lci/linking.py`. The first `referenceToReferenceFlo
 reference; further ones are coproducts, allocated when exchanges carry `allocations`
 (`allocatedFraction`, in %, per coproduct: causal allocation). What real releases leave out is
 counted, never guessed: an exchange whose flow data set is not in the release, one without an
-amount, the exchanges of a process without a reference flow (see `domain.lci.OMITTED`).
+amount, the exchanges of a process without a reference flow (see `domain.lci.OMITTED`). An
+output whose missing flow data set a greenhouse gas's name describes is kept as an elementary
+flow of unknown unit, so the report lists it as an unmapped GHG and footprints stop on it.
 LCIA method data sets become `SourceMethod`s, usable as `--method` by name or UUID.
 """
 
@@ -36,6 +38,7 @@ from openpcf.domain.lci import (
     SourceProcess,
 )
 from openpcf.io.archive import Archive
+from openpcf.io.ghg_flow_map import looks_like_ghg
 from openpcf.io.ilcd_tree import (
     as_list,
     classification,
@@ -57,6 +60,7 @@ _KIND: dict[str, FlowKind] = {
     "Other flow": "product",
 }
 _UNKNOWN_UNIT = "(unit unknown: flow data set not in the release)"
+_MISSING_CATEGORY = "(flow data set not in the release)"
 
 
 @dataclass(frozen=True)
@@ -209,13 +213,19 @@ def _process(
         elif amount is None:
             omitted = NO_AMOUNT
         elif fid not in flows and internal != lead:
-            omitted = MISSING_FLOW
+            if direction == "Output" and looks_like_ghg(short, ""):
+                # a greenhouse gas by its description: kept as an elementary flow of unknown
+                # unit, which the GHG map then reports as unmapped (never a silent zero)
+                placeholders.setdefault(fid, SourceFlow(fid, short, "elementary", _UNKNOWN_UNIT,
+                                                        _MISSING_CATEGORY))  # fmt: skip
+            else:
+                omitted = MISSING_FLOW
         if omitted is not None:
             exchanges.append(SourceExchange(fid, 0.0, "omitted", label, internal_id=internal,
                                             omitted=omitted))  # fmt: skip
             continue
         assert amount is not None
-        flow = flows.get(fid)
+        flow = flows.get(fid) or placeholders.get(fid)
         if flow is None:  # the reference flow itself is missing from the release
             flow = placeholders.setdefault(fid, SourceFlow(
                 fid, short or fid, "product" if direction == "Output" else "waste",
@@ -311,8 +321,9 @@ def read_ilcd(archive: Archive, progress: Progress | None = None) -> SourceData:
             raise ImportFailure("expected a processDataSet", archive.where(member))
         processes.append(_process(_Read(member, body), archive, flows, placeholders))
         tick()
-    if placeholders:
-        notes.append(f"{len(placeholders)} processes have a reference flow whose data set is not "
+    references = [f for f in placeholders.values() if f.kind != "elementary"]
+    if references:
+        notes.append(f"{len(references)} processes have a reference flow whose data set is not "
                      "in the release; their footprints are per one unit of an unknown unit")  # fmt: skip
     is_json = bool(found) and found[0].lower().endswith(".json")
     return SourceData(

@@ -453,13 +453,13 @@ def background_process(ref: str, where: Location | None = None) -> BackgroundPro
     rows, labels = unmapped_ghg(db)
     gap = ()
     if rows:
-        touched = _unmapped_upstream(db)
+        touched = unmapped_upstream(db)
         gap = tuple(lab for lab, hit in zip(labels, touched[info.index], strict=True) if hit)
     return BackgroundProcess(db.label, info, flows, gap)
 
 
 @lru_cache(maxsize=8)
-def _unmapped_upstream(db: StoredDatabase) -> np.ndarray:
+def unmapped_upstream(db: StoredDatabase) -> np.ndarray:
     """columns × unmapped GHG flows: True where the column's supply chain emits the flow."""
     rows, _ = unmapped_ghg(db)
     return _solve(db, np.asarray(abs(db.biosphere[rows, :]).todense())) != 0

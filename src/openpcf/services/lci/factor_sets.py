@@ -24,7 +24,12 @@ from openpcf.domain.errors import DatabaseError, Location
 from openpcf.domain.factor import Factor, FactorSet
 from openpcf.io.lci_package import StoredDatabase
 from openpcf.io.lci_units import pint_unit
-from openpcf.services.lci.databases import find_process, gas_footprints
+from openpcf.services.lci.databases import (
+    find_process,
+    gas_footprints,
+    unmapped_ghg,
+    unmapped_upstream,
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ def _own_choices(db: StoredDatabase, j: int, producers: dict[str, int]) -> list[
 def factor_set(db: StoredDatabase, columns: list[int] | None = None) -> FactorSet:
     gases, per_gas = gas_footprints(db)
     chain = upstream(db, columns)
+    _, unmapped = unmapped_ghg(db)
+    touched = unmapped_upstream(db) if unmapped else None
     producers: dict[str, int] = defaultdict(int)
     for p in db.processes:
         producers[p.product_id] += 1
@@ -113,6 +120,10 @@ def factor_set(db: StoredDatabase, columns: list[int] | None = None) -> FactorSe
                 + (f", chosen among several: {'; '.join(choices)}" if choices else "")
                 + f"; supply chain: {chain.cut_off[j]} of {chain.linked[j] + chain.cut_off[j]} "
                 f"inputs cut off ({chain.share(j):.1%})")  # fmt: skip
+        if touched is not None and touched[j].any():
+            gap = [lab for lab, hit in zip(unmapped, touched[j], strict=True) if hit]
+            note += (f"; left out, no gas known: greenhouse-gas flows its supply chain emits "
+                     f"({'; '.join(gap[:10])})")  # fmt: skip
         for origin, values in sorted(by_origin.items(), key=lambda t: t[0] != "fossil"):
             companions = [ids[o] for o in ids if o != origin]
             factors.append(Factor(
