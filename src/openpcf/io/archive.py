@@ -11,9 +11,11 @@ or a file that is no data set). This is a minimal local bound until the shared i
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from openpcf.domain.errors import ImportFailure, Location
 
@@ -76,6 +78,21 @@ class Archive:
             return (self.path / member).read_bytes()
         except (OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ImportFailure(f"cannot read ({exc})", self.where(member)) from None
+
+    def read_object(self, member: str) -> dict[str, Any]:
+        """A member that must hold one JSON object; anything else is an ImportFailure."""
+        raw = self.read(member)
+        try:
+            data = json.loads(raw)
+        except RecursionError:
+            raise ImportFailure("JSON nested too deeply", self.where(member)) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", None)
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise ImportFailure(f"invalid JSON: {msg}", self.where(member, line)) from None
+        if not isinstance(data, dict):
+            raise ImportFailure("expected a JSON object", self.where(member))
+        return data
 
     def where(self, member: str, line: int | None = None) -> Location:
         return Location(f"{self.path}:{member}", line)

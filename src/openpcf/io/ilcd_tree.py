@@ -11,7 +11,6 @@ network; a data set that is not well-formed is an `ImportFailure` naming the fil
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from lxml import etree
@@ -96,18 +95,8 @@ def _unprefixed(value: Any) -> Any:
 
 def read_dataset(archive: Archive, member: str) -> dict[str, Any]:
     """{root key: body} of an ILCD XML file or a TIDAS JSON file."""
-    raw = archive.read(member)
     if member.lower().endswith(".json"):
-        try:
-            data = json.loads(raw)
-        except RecursionError:
-            raise ImportFailure("JSON nested too deeply", archive.where(member)) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise ImportFailure(f"invalid JSON: {getattr(exc, 'msg', exc)}",
-                                archive.where(member, line)) from None  # fmt: skip
-        if not isinstance(data, dict):
-            raise ImportFailure("expected a JSON object", archive.where(member))
+        data = archive.read_object(member)
         for key in ("json_ordered", "json"):  # a TIDAS database row wraps the data set
             if isinstance(data.get(key), dict):
                 data = data[key]
@@ -116,7 +105,7 @@ def read_dataset(archive: Archive, member: str) -> dict[str, Any]:
         except RecursionError:
             raise ImportFailure("JSON nested too deeply", archive.where(member)) from None
     try:
-        root = etree.fromstring(raw, _SAFE)
+        root = etree.fromstring(archive.read(member), _SAFE)
     except etree.XMLSyntaxError as exc:
         raise ImportFailure(f"invalid XML: {exc.msg}", archive.where(member, exc.lineno)) from None
     return {_key(root.tag): element_dict(root)}

@@ -18,7 +18,6 @@ an object, and category references are resolved to their full path ("Elementary 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,18 +153,7 @@ def read_jsonld(archive: Archive, progress: Progress | None = None) -> SourceDat
 
 
 def _load(archive: Archive, member: str) -> dict[str, Any]:
-    raw = archive.read(member)
-    try:
-        data = json.loads(raw)
-    except RecursionError:
-        raise ImportFailure("JSON nested too deeply", archive.where(member)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", None) or str(exc)
-        raise ImportFailure(f"invalid JSON: {msg}", archive.where(member, line)) from None
-    if not isinstance(data, dict):
-        raise ImportFailure("expected a JSON object", archive.where(member))
-    return data
+    return archive.read_object(member)
 
 
 def _parse(archive: Archive, member: str, parse: Callable[[dict[str, Any]], T]) -> T:
