@@ -10,9 +10,9 @@ JSON-LD database "tiny" (AR6 hand calculation in test_lci_import.py):
                             CH4 fossil and 2 kg CO2 from soil or biomass stock (land use)
     steel production        1 kg of steel, takes 0.5 kg coal (default provider: coal mining),
                             2 MJ electricity, 0.2 t*km transport (two trucks make it, none
-                            named: ambiguous), 3 kg tap water (nobody makes it: unlinked),
-                            outputs 0.1 kg slag (waste, to slag treatment), emits 1.5 kg CO2
-                            fossil, 0.1 g N2O, 0.01 g HCFC-22 (GHG-looking, unmapped), takes
+                            named: the provider policy chooses), 3 kg tap water (nobody
+                            makes it: unlinked), outputs 0.1 kg slag (waste, to slag
+                            treatment), emits 1.5 kg CO2 fossil, 0.1 g N2O, 0.01 g HCFC-22, takes
                             0.5 kg water from nature (other elementary)
     truck A / truck B       1 t*km of transport; A takes 0.03 kg diesel and emits 0.1 kg CO2,
                             B emits 0.2 kg CO2

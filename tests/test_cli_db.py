@@ -41,7 +41,7 @@ def imported(home: Path, run) -> subprocess.CompletedProcess[str]:
 def test_import_list_show_and_footprints(tmp_path: Path, run, imported) -> None:
     assert imported.returncode == 0, imported.stderr
     assert "imported tiny@1" in imported.stdout
-    assert "input with several providers (cut off)" in imported.stdout
+    assert "input with several providers, linked by the provider policy" in imported.stdout
     assert "tap water" in imported.stdout  # unlinked, listed
 
     listed = run("db", "list", "--format", "json")

@@ -12,12 +12,11 @@ import pytest
 
 from openpcf.domain.errors import FactorError, ImportFailure, OpenpcfError, UnitError
 from openpcf.domain.lci import (
-    AMBIGUOUS,
     COPRODUCT_ALLOCATED,
     COPRODUCT_ZERO,
     CUT_OFF,
     GHG,
-    GHG_UNMAPPED,
+    LINKED_CHOSEN,
     LINKED_DEFAULT,
     LINKED_UNIQUE,
     OTHER_ELEMENTARY,
@@ -92,7 +91,11 @@ def test_footprints_match_an_independent_dense_solve(tiny: str) -> None:
     a[i["steel"], i["widget"]] = 2.0
     a[i["truckB"], i["widget"]] = 1.0
     a[i["naphtha"], i["widget"]] = -0.1  # avoided product
-    gases = ["CO2 fossil", "CO2 land-use", "CO2 biogenic", "CH4 fossil", "CH4 non-fossil", "N2O"]
+    # steel's 0.2 t*km: two trucks, none named, no locations, no market: the provider policy's
+    # tie-break takes the smaller key, truck B (uuid5 4960486d-... < truck A's ca4bd615-...)
+    a[i["truckB"], i["steel"]] = 0.2
+    gases = ["CO2 fossil", "CO2 land-use", "CO2 biogenic", "CH4 fossil", "CH4 non-fossil", "N2O",
+             "HCFC-22"]  # fmt: skip
     g = {k: n for n, k in enumerate(gases)}
     b = np.zeros((len(gases), 9))
     b[g["CO2 fossil"], [i["elec"], i["steel"], i["truckA"], i["truckB"], i["slag"]]] = [
@@ -103,7 +106,8 @@ def test_footprints_match_an_independent_dense_solve(tiny: str) -> None:
     b[g["CH4 fossil"], i["coal"]] = 5 / 1000
     b[g["CO2 land-use"], i["coal"]] = 2 / 1000
     b[g["N2O"], i["steel"]] = 0.1e-3
-    gwp = np.array([1, 1, 1, CH4_FOSSIL, CH4_NON_FOSSIL, N2O])
+    b[g["HCFC-22"], i["steel"]] = 0.01e-3
+    gwp = np.array([1, 1, 1, CH4_FOSSIL, CH4_NON_FOSSIL, N2O, 1960])  # HCFC-22: AR6 7.SM.7
     expected = np.linalg.solve((np.eye(9) - a).T, b.T @ gwp)
 
     names = {"elec": ("electricity production", "electricity"),
@@ -126,19 +130,21 @@ def test_report_puts_every_exchange_in_one_category(tiny: str) -> None:
         COPRODUCT_ALLOCATED: 1,  # naphtha
         LINKED_DEFAULT: 2,  # steel's coal, widget's transport from truck B
         LINKED_UNIQUE: 8,
-        AMBIGUOUS: 1,  # steel's transport: two trucks, none named
+        LINKED_CHOSEN: 1,  # steel's transport: two trucks, none named
         UNLINKED: 1,  # tap water
-        GHG: 11,
-        GHG_UNMAPPED: 1,  # HCFC-22
+        GHG: 12,  # with HCFC-22
         OTHER_ELEMENTARY: 1,  # water from the river
     }
     assert report.exchanges == sum(report.counts.values()) == 34
     assert (report.processes, report.columns, report.files) == (8, 9, 8)
-    (amb,) = report.ambiguous
-    assert amb.what == "transport, freight" and "truck A" in amb.detail and "truck B" in amb.detail
-    assert amb.processes == ("steel production",)
+    (choice,) = report.choices
+    assert choice.what == "transport, freight" and choice.processes == ("steel production",)
+    assert choice.detail.startswith(f"chose {data.uid('process/truck B')} (truck B, -) by rule: "
+                                    "smallest key among equals (tie-break); alternatives: "
+                                    f"{data.uid('process/truck A')} (truck A, -)")  # fmt: skip
+    assert report.ambiguous == ()
     assert [u.what for u in report.unlinked] == ["tap water"]
-    assert [u.what for u in report.unmapped_ghg] == ["Methane, chlorodifluoro-, HCFC-22"]
+    assert report.unmapped_ghg == ()
 
 
 def test_allocation_uses_the_default_method_and_units_convert_through_flow_properties(
@@ -168,7 +174,7 @@ def test_greenhouse_gas_flows_are_mapped_with_their_origins(tiny: str) -> None:
     assert gases["Methane, non-fossil"] == ("CH4", "biogenic", 1.0)
     assert gases["Methane, fossil"] == ("CH4", "fossil", 1.0)
     assert gases["Dinitrogen monoxide"] == ("N2O", "fossil", 1.0)
-    assert gases["Methane, chlorodifluoro-, HCFC-22"] == (None, None, None)
+    assert gases["Methane, chlorodifluoro-, HCFC-22"] == ("HCFC-22", "fossil", 1.0)
     flows, per_gas = gas_footprints(db)
     refinery = find_process(db, f"{data.uid('process/refinery')}/{data.uid('flow/diesel')}")
     row = dict(zip([f.label() for f in flows], per_gas[refinery.index], strict=True))
@@ -408,7 +414,8 @@ def test_method_file_replaces_the_builtin_mapping(tmp_path: Path, tiny: str) -> 
     slag = 0.1 * 0.05
     hcfc = 0.01e-3 * 1960
     coal_e = 0.5 * 0.18 * e + 2.0 * e  # 0.5 kg coal takes 0.09 MJ
-    assert fossil_only[steel.key] == pytest.approx(1.5 + hcfc + slag + coal_e, rel=1e-12)
+    truck = 0.2 * 0.2  # 0.2 t*km from truck B (the provider policy's choice)
+    assert fossil_only[steel.key] == pytest.approx(1.5 + hcfc + slag + coal_e + truck, rel=1e-12)
     by_name = tmp_path / "by_name.csv"
     by_name.write_text('flow_name,category,kg_co2e_per_unit\n"carbon dioxide, fossil",,1\n'
                        "Nothing like it,air,5\n")  # fmt: skip

@@ -35,6 +35,19 @@ GAS_ALIASES: dict[str, str] = {
 }
 GASES: tuple[str, ...] = tuple(dict.fromkeys(GAS_ALIASES.values()))
 
+#: Further gases with an IPCC GWP100 (halocarbons, other fluorinated gases) that LCI databases
+#: report as elementary flows; their values are in factors/data/gwp_halocarbons.csv. Kept apart
+#: from GASES, which is what a product model's own inventory may name.
+OTHER_GASES: tuple[str, ...] = (
+    "CFC-11", "CFC-12", "CFC-13", "CFC-113", "CFC-114", "CFC-115", "Halon-1301", "Halon-1211",
+    "Halon-2402", "CCl4", "CH3Br", "CH3CCl3", "HCFC-21", "HCFC-22", "HCFC-123", "HCFC-124",
+    "HCFC-141b", "HCFC-142b", "HCFC-225ca", "HCFC-225cb", "HFC-41", "HFC-125", "HFC-134",
+    "HFC-143", "HFC-143a", "HFC-152a", "HFC-227ea", "HFC-236fa", "HFC-245fa", "HFC-365mfc",
+    "HFC-43-10mee", "C3F8", "c-C4F8", "C4F10", "C5F12", "C6F14", "CHCl3", "CH2Cl2", "CH3Cl",
+    "SO2F2",
+)  # fmt: skip
+ALL_GASES: tuple[str, ...] = GASES + OTHER_GASES
+
 CO2E = "CO2e"
 
 
@@ -51,9 +64,13 @@ class Flow(NamedTuple):
         return self.gas if self.origin == "fossil" else f"{self.gas} ({self.origin})"
 
 
+_OTHER_BY_KEY = {g.upper(): g for g in OTHER_GASES}
+
+
 def canonical_gas(name: str) -> str | None:
     """The canonical name of a gas, or None when it is not one we know."""
-    return GAS_ALIASES.get(name.strip().upper().replace(" ", ""))
+    key = name.strip().upper().replace(" ", "")
+    return GAS_ALIASES.get(key) or _OTHER_BY_KEY.get(key)
 
 
 class GwpTable(NamedTuple):

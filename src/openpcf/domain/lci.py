@@ -19,8 +19,9 @@ FlowKind = Literal["product", "waste", "elementary"]
 #: What an intermediate exchange is to its process, as the source format says:
 #: "reference" (its quantitative reference), "function" (another product output or waste
 #: input: a coproduct), "link" (an input to supply, a waste to treat, an avoided product),
-#: "cut-off" (the data marks it as cut off, e.g. ecoinvent's recyclable by-products).
-Role = Literal["reference", "function", "link", "cut-off", "elementary"]
+#: "cut-off" (the data marks it as cut off, e.g. ecoinvent's recyclable by-products),
+#: "omitted" (it cannot be used: `SourceExchange.omitted` says why, and the report counts it).
+Role = Literal["reference", "function", "link", "cut-off", "elementary", "omitted"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class SourceFlow:
     unit: str  # name of the reference unit, as the source spells it
     category: str = ""
     cas: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # per language, when the data gives more
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class SourceExchange:
     uncertainty: tuple[int, float, float, float] | None = None
     #: why the source's distribution could not be used (it is then taken as certain)
     uncertainty_problem: str | None = None
+    #: for role "omitted": the report category it is counted under (MISSING_FLOW, ...)
+    omitted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,23 @@ class SourceProcess:
     allocation_method: str | None = None
     #: product flow id -> share (physical/economic), or (product flow id, internal id) -> share
     allocation: dict[str | tuple[str, int | str], float] = field(default_factory=dict)
+    #: the name in every language the data gives it ({"en": ..., "zh": ...})
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceMethod:
+    """An LCIA method data set of the source: characterisation factors by flow id.
+
+    `factors` maps a flow id to the factor for the *signed* amounts openpcf keeps (the data's
+    factor for an output; its negative for an input, as inputs are stored negative).
+    """
+
+    id: str
+    name: str
+    factors: dict[str, float]
+    names: dict[str, str] = field(default_factory=dict)
+    reference: str = ""  # the indicator's reference quantity, e.g. "kg CO2 eq"
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,9 @@ class SourceData:
     processes: tuple[SourceProcess, ...]
     flows: dict[str, SourceFlow]
     files: int  # data sets read
+    methods: tuple[SourceMethod, ...] = ()
+    notes: tuple[str, ...] = ()  # what the reader found worth telling (goes in the report)
+    locations: dict[str, str] = field(default_factory=dict)  # code -> name (ILCDLocations.xml)
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +139,11 @@ class ProcessInfo(_Frozen):
     category: str = ""
     allocation: str = Field(description="how this column's share of a multi-output process was set")
     treatment: bool = Field(default=False, description="the reference is a waste treated")
+    names: dict[str, str] = Field(default_factory=dict, description="name in each language given")
+    product_names: dict[str, str] = Field(
+        default_factory=dict, description="the reference product's name in each language given"
+    )
+    cut_off_inputs: int = Field(default=0, description="its own inputs linked to no producer")
 
 
 class ElementaryFlowInfo(_Frozen):
@@ -129,6 +158,7 @@ class ElementaryFlowInfo(_Frozen):
     gas: str | None = None
     origin: str | None = None
     kg_per_unit: float | None = Field(default=None, description="kg of the gas per unit")
+    names: dict[str, str] = Field(default_factory=dict, description="name in each language given")
 
 
 class ReportEntry(_Frozen):
@@ -151,11 +181,20 @@ class ImportReport(_Frozen):
     elementary_flows: int
     exchanges: int
     counts: dict[str, int] = Field(description="exchanges per category; they add up to exchanges")
+    inputs_linked: int = Field(default=0, description="inputs and wastes linked to a provider")
+    inputs_to_link: int = Field(default=0, description="... of all inputs and wastes to link")
     ambiguous: tuple[ReportEntry, ...] = ()
     unlinked: tuple[ReportEntry, ...] = ()
     cut_off: tuple[ReportEntry, ...] = ()
     unmapped_ghg: tuple[ReportEntry, ...] = ()
     unallocated: tuple[ReportEntry, ...] = ()
+    omitted: tuple[ReportEntry, ...] = ()
+    #: inputs with several producers: the one chosen, the rule that chose it, the others
+    choices: tuple[ReportEntry, ...] = ()
+    #: supply loops whose links were cut because they take more than they make
+    loops: tuple[ReportEntry, ...] = ()
+    #: the processes whose bundled GWP100 differs most from the release's climate method
+    method_comparison: tuple[ReportEntry, ...] = ()
     notes: tuple[str, ...] = ()
 
 
@@ -167,14 +206,22 @@ COPRODUCT_UNALLOCATED = "coproduct, not allocated (burden on the reference)"
 COPRODUCT_ZERO = "coproduct, zero amount (allocated away in the data)"
 LINKED_DEFAULT = "input linked to its default provider"
 LINKED_UNIQUE = "input linked to the only process producing it"
+LINKED_PINNED = "input linked to the provider the linking file names"
+LINKED_CHOSEN = "input with several providers, linked by the provider policy"
 AMBIGUOUS = "input with several providers (cut off)"
 UNLINKED = "input no process produces (cut off)"
+SELF_INPUT = "input of its own product, at least what it makes (cut off)"
+LOOP_CUT = "link inside a loop that takes more than it makes (cut off)"
 CUT_OFF = "cut off in the data"
+MISSING_FLOW = "flow data set not in the release (left out)"
+NO_AMOUNT = "no amount in the data (left out)"
+NO_REFERENCE = "of a process without a quantitative reference (left out)"
 GHG = "elementary, greenhouse gas"
 GHG_UNMAPPED = "elementary, GHG-looking but unmapped"
 OTHER_ELEMENTARY = "elementary, other"
 CATEGORIES = (
     REFERENCE, REFERENCE_TREATMENT, COPRODUCT_ALLOCATED, COPRODUCT_UNALLOCATED, COPRODUCT_ZERO,
-    LINKED_DEFAULT, LINKED_UNIQUE, AMBIGUOUS, UNLINKED, CUT_OFF, GHG, GHG_UNMAPPED,
-    OTHER_ELEMENTARY,
+    LINKED_DEFAULT, LINKED_UNIQUE, LINKED_PINNED, LINKED_CHOSEN, AMBIGUOUS, UNLINKED, SELF_INPUT, LOOP_CUT, CUT_OFF,
+    MISSING_FLOW, NO_AMOUNT, NO_REFERENCE, GHG, GHG_UNMAPPED, OTHER_ELEMENTARY,
 )  # fmt: skip
+OMITTED = (MISSING_FLOW, NO_AMOUNT, NO_REFERENCE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from functools import lru_cache
 from importlib.resources import files
@@ -20,8 +21,14 @@ def bundled_set() -> FactorSet:
 
 @lru_cache(maxsize=1)
 def gwp_table() -> GwpTable:
+    """gwp.json, with the halocarbons of gwp_halocarbons.csv (LCI elementary flows) added."""
     data = json.loads(_DATA.joinpath("gwp.json").read_text("utf-8"))
-    return GwpTable(data["values"], data["ch4_non_fossil"], data["sources"])
+    values = {k: dict(v) for k, v in data["values"].items()}
+    text = _DATA.joinpath("gwp_halocarbons.csv").read_text("utf-8")
+    for row in csv.DictReader(ln for ln in text.splitlines() if not ln.startswith("#")):
+        for gwp_set in ("AR5", "AR6"):
+            values[gwp_set].setdefault(row["gas"], float(row[gwp_set]))
+    return GwpTable(values, data["ch4_non_fossil"], data["sources"])
 
 
 @lru_cache(maxsize=1)

@@ -2,16 +2,24 @@
 
 Readers name members by their path inside the export ('processes/<uuid>.json'); messages name
 them as `export.zip:processes/<uuid>.json` so a user can find the broken one.
+
+A member larger than `MAX_MEMBER_BYTES` uncompressed is refused before it is read (a zip bomb
+or a file that is no data set). This is a minimal local bound until the shared input limits
+(`io/limits.py`) cover archives.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from openpcf.domain.errors import ImportFailure, Location
+
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # the largest real data set seen is a few MB
 
 
 class Archive:
@@ -59,10 +67,32 @@ class Archive:
     def read(self, member: str) -> bytes:
         try:
             if self._zip is not None:
+                size = self._zip.getinfo(member).file_size
+            else:
+                size = (self.path / member).stat().st_size
+            if size > MAX_MEMBER_BYTES:
+                raise ImportFailure(f"{size:,} bytes uncompressed, more than the "
+                                    f"{MAX_MEMBER_BYTES:,} a data set may have", self.where(member))  # fmt: skip
+            if self._zip is not None:
                 return self._zip.read(member)
             return (self.path / member).read_bytes()
         except (OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ImportFailure(f"cannot read ({exc})", self.where(member)) from None
+
+    def read_object(self, member: str) -> dict[str, Any]:
+        """A member that must hold one JSON object; anything else is an ImportFailure."""
+        raw = self.read(member)
+        try:
+            data = json.loads(raw)
+        except RecursionError:
+            raise ImportFailure("JSON nested too deeply", self.where(member)) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", None)
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise ImportFailure(f"invalid JSON: {msg}", self.where(member, line)) from None
+        if not isinstance(data, dict):
+            raise ImportFailure("expected a JSON object", self.where(member))
+        return data
 
     def where(self, member: str, line: int | None = None) -> Location:
         return Location(f"{self.path}:{member}", line)

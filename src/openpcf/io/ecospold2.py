@@ -7,7 +7,9 @@ direction (the treatment's reference product is negative, the producer's input i
 per reference product), so a data set is the pair (activity id, reference product id). By-products
 (outputGroup 2) are zero in allocated data sets; recyclable ones (cut-off system model) are cut
 off; others are coproducts this importer cannot allocate and reports. Amounts are converted to
-each flow's unit through openpcf's pint registry (`io/lci_units.py`).
+each flow's unit through openpcf's pint registry (`io/lci_units.py`). A data set with no
+intermediate output at all (no product to supply: USLCI's release has 21) is read, and its
+exchanges are counted as left out; one with outputs but none in outputGroup 0 is an error.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from dataclasses import dataclass
 from lxml import etree
 
 from openpcf.domain.errors import ImportFailure
-from openpcf.domain.lci import Role, SourceData, SourceExchange, SourceFlow, SourceProcess
+from openpcf.domain.lci import (
+    NO_REFERENCE,
+    Role,
+    SourceData,
+    SourceExchange,
+    SourceFlow,
+    SourceProcess,
+)
 from openpcf.domain.uncertainty import source_uncertainty
 from openpcf.io.archive import Archive
 from openpcf.io.lci_units import check_unit, conversion
@@ -82,6 +91,7 @@ def read_ecospold2(archive: Archive, progress: Progress | None = None) -> Source
                     r.internal_id,
                     r.uncertainty,
                     r.problem,
+                    NO_REFERENCE if r.role == "omitted" else None,
                 )
             )
         processes.append(SourceProcess(pid, name, str(where.file), tuple(exchanges), location))
@@ -128,8 +138,11 @@ def _dataset(archive: Archive, member: str) -> tuple[str, str, str | None, list[
         if extra is not lead:
             extra.role = "function"  # an unallocated multi-output data set: the first leads
     if not any(r.role == "reference" for r in raws):
-        raise ImportFailure(f"activity '{name}' ({pid}) has no reference product "
-                            "(outputGroup 0)", archive.where(member, dataset.sourceline))  # fmt: skip
+        if any(r.role in ("function", "cut-off") for r in raws):
+            raise ImportFailure(f"activity '{name}' ({pid}) has no reference product "
+                                "(outputGroup 0)", archive.where(member, dataset.sourceline))  # fmt: skip
+        for r in raws:  # no product output at all: nothing to link to, counted as left out
+            r.role = "omitted"
     return pid, name, location or None, raws
 
 

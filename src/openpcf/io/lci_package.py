@@ -13,6 +13,8 @@
                            written before openpcf kept distributions have none and load as
                            certain
         report.json        the import report (ImportReport)
+        methods.json       the LCIA methods the source carried (ILCD), each with its factors
+                           by elementary flow id, for signed amounts; absent when none
 
 A version is written whole into a temporary folder beside the others and renamed into place,
 so a reader sees either nothing or a complete version; a version is never rewritten.
@@ -54,6 +56,7 @@ class StoredDatabase:
     report: ImportReport
     technosphere_uncertainty: UncertainEntries | None = None  # None: an older package
     biosphere_uncertainty: UncertainEntries | None = None
+    methods: tuple[dict[str, Any], ...] = ()  # {id, name, names, reference, factors}
 
     @property
     def label(self) -> str:
@@ -135,6 +138,7 @@ def write_version(
     report: ImportReport,
     technosphere_uncertainty: UncertainEntries | None = None,
     biosphere_uncertainty: UncertainEntries | None = None,
+    methods: tuple[dict[str, Any], ...] = (),
 ) -> str:
     """Write a new version of `name` atomically and return its number."""
     check_name(name)
@@ -153,6 +157,8 @@ def write_version(
         _dump(tmp / "processes.json", [p.model_dump() for p in processes])
         _dump(tmp / "flows.json", [f.model_dump() for f in flows])
         _dump(tmp / "report.json", report.model_dump())
+        if methods:
+            _dump(tmp / "methods.json", list(methods))
         parent = root / name
         made_parent = not parent.exists()
         parent.mkdir(exist_ok=True)
@@ -230,8 +236,12 @@ def read_version(root: Path, name: str, version: str) -> StoredDatabase:
         b = _load_matrix(folder / "biosphere.npz")
         a_unc = _load_entries(folder / "technosphere_uncertainty.npz")
         b_unc = _load_entries(folder / "biosphere_uncertainty.npz")
+        methods_file = folder / "methods.json"
+        methods = (
+            tuple(json.loads(methods_file.read_text("utf-8"))) if methods_file.exists() else ()
+        )
     except (OSError, ValueError, KeyError) as exc:
         raise ImportFailure(f"stored database {name}@{version} cannot be read: {exc}",
                             Location(folder)) from None  # fmt: skip
     return StoredDatabase(name, version, folder, meta, processes, flows, a, b, report, a_unc,
-                          b_unc)  # fmt: skip
+                          b_unc, methods)  # fmt: skip

@@ -7,11 +7,17 @@ products are the exchanges to link; product outputs and waste inputs other than 
 quantitative reference are coproducts, shared by the allocation factors of the process's
 default allocation method. A broken reference or unit is an `ImportFailure` naming the file and
 the exchange: nothing is guessed.
+
+Both generations of the format are read. openLCA 1.x (olca-schema 1) writes
+`referenceFlowProperty`, `referenceUnit`, `input`, `quantitativeReference`, `avoidedProduct`,
+an exchange `@id` and categories as references to `categories/*.json`; olca-schema 2 writes
+`isRefFlowProperty`, `isRefUnit`, `isInput`, `isQuantitativeReference`, `isAvoidedProduct`,
+`internalId` and a category path. `_upgrade` renames the 1.x fields before olca-schema parses
+an object, and category references are resolved to their full path ("Elementary flows/air").
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,17 +64,83 @@ class _FlowUnits:
     reference_property: str
 
 
+#: olca-schema 1 (openLCA 1.x) field -> olca-schema 2 field, per kind of object.
+_RENAMED = {
+    "unit": {"referenceUnit": "isRefUnit"},
+    "factor": {"referenceFlowProperty": "isRefFlowProperty"},
+    "exchange": {
+        "input": "isInput",
+        "quantitativeReference": "isQuantitativeReference",
+        "avoidedProduct": "isAvoidedProduct",
+    },
+}
+
+
+def _renamed(obj: Any, kind: str) -> None:
+    if not isinstance(obj, dict):
+        return
+    for old, new in _RENAMED[kind].items():
+        if old in obj and new not in obj:
+            obj[new] = obj.pop(old)
+
+
+def _upgrade(data: dict[str, Any], categories: dict[str, str]) -> dict[str, Any]:
+    """An olca-schema 1 object with its olca-schema 2 field names (2.x objects pass unchanged)."""
+    for unit in data.get("units") or []:
+        _renamed(unit, "unit")
+    for factor in data.get("flowProperties") or []:
+        _renamed(factor, "factor")
+    for e in data.get("exchanges") or []:
+        _renamed(e, "exchange")
+        if isinstance(e, dict) and "internalId" not in e and isinstance(e.get("@id"), str):
+            e["internalId"] = e["@id"]  # 1.x exchanges are identified by a UUID
+    for f in data.get("allocationFactors") or []:
+        ref = f.get("exchange") if isinstance(f, dict) else None
+        if isinstance(ref, dict) and "internalId" not in ref and isinstance(ref.get("@id"), str):
+            ref["internalId"] = ref["@id"]
+    category = data.get("category")
+    if isinstance(category, dict):
+        data["category"] = categories.get(str(category.get("@id")), category.get("name") or "")
+    return data
+
+
+def _category_paths(archive: Archive) -> dict[str, str]:
+    """openLCA 1.x categories: id -> full path 'parent/child', from categories/*.json."""
+    parent: dict[str, tuple[str, str | None]] = {}
+    for member in archive.under("categories", ".json"):
+        data = _load(archive, member)
+        up = data.get("category")
+        parent[str(data.get("@id"))] = (
+            str(data.get("name") or ""),
+            str(up.get("@id")) if isinstance(up, dict) else None,
+        )
+    paths: dict[str, str] = {}
+    for cid in parent:
+        names, seen, at = [], set(), cid
+        while at in parent and at not in seen:  # a cycle in the data ends the walk
+            seen.add(at)
+            name, at = parent[at]  # type: ignore[assignment]
+            names.append(name)
+        paths[cid] = "/".join(reversed(names))
+    return paths
+
+
 def read_jsonld(archive: Archive, progress: Progress | None = None) -> SourceData:
-    groups = {g.id: g for g in _each(archive, "unit_groups", olca.UnitGroup.from_dict)}
-    properties = {p.id: p for p in _each(archive, "flow_properties", olca.FlowProperty.from_dict)}
+    categories = _category_paths(archive)
+
+    def parse(cls: Any) -> Callable[[dict[str, Any]], Any]:
+        return lambda d: cls.from_dict(_upgrade(d, categories))
+
+    groups = {g.id: g for g in _each(archive, "unit_groups", parse(olca.UnitGroup))}
+    properties = {p.id: p for p in _each(archive, "flow_properties", parse(olca.FlowProperty))}
     flows = {
         f.id: _flow_units(f, properties, groups, archive, m)
-        for m, f in _each_with_member(archive, "flows", olca.Flow.from_dict)
+        for m, f in _each_with_member(archive, "flows", parse(olca.Flow))
     }
     members = archive.under("processes", ".json")
     processes = []
     for i, member in enumerate(members):
-        process = _parse(archive, member, olca.Process.from_dict)
+        process = _parse(archive, member, parse(olca.Process))
         processes.append(_process(process, member, flows, properties, groups, archive))
         if progress is not None:
             progress(i + 1, len(members))
@@ -80,16 +152,12 @@ def read_jsonld(archive: Archive, progress: Progress | None = None) -> SourceDat
     )
 
 
+def _load(archive: Archive, member: str) -> dict[str, Any]:
+    return archive.read_object(member)
+
+
 def _parse(archive: Archive, member: str, parse: Callable[[dict[str, Any]], T]) -> T:
-    raw = archive.read(member)
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", None) or str(exc)
-        raise ImportFailure(f"invalid JSON: {msg}", archive.where(member, line)) from None
-    if not isinstance(data, dict):
-        raise ImportFailure("expected a JSON object", archive.where(member))
+    data = _load(archive, member)
     try:
         obj = parse(data)
     except (TypeError, ValueError, AttributeError) as exc:

@@ -127,7 +127,7 @@ def _column(
         elif inp.electricity is not None:
             _electricity_line(ln, inp, model.product, catalogue, lm, k, label, acc, notes, used)
         elif inp.process is not None:
-            _process_line(ln, inp, lm, k)
+            _process_line(ln, inp, lm, k, label, notes)
         else:
             assert inp.factor is not None
             factor = catalogue.get(
@@ -179,10 +179,17 @@ def _scaled(
     return {Flow(CO2E, factor.origin, factor.gwp or "unspecified"): qty * float(factor.co2e or 0)}
 
 
-def _process_line(ln: Line, inp: Input, lm: LoadedModel, k: int) -> None:
+def _process_line(ln: Line, inp: Input, lm: LoadedModel, k: int, label: str, notes: Notes) -> None:
     """Amount in the process's reference unit × its per-gas cradle-to-gate inventory."""
     assert inp.process is not None
     bg = background_process(inp.process, lm.where("inputs", k, "process"))
+    if bg.unmapped:
+        notes.add(
+            "UNMAPPED_GHG_UPSTREAM",
+            f"the supply chain of {bg.database}/{bg.process.key} emits greenhouse-gas flows the "
+            f"GHG map gives no gas, left out of this footprint: {'; '.join(bg.unmapped[:10])}",
+            label,
+        )
     ref = bg.process
     qty = inp.amount * lci_conversion(
         inp.unit, ref.unit,

@@ -7,6 +7,7 @@ of names, its factorisation, its per-gas footprints) is cached per version for t
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -37,11 +38,15 @@ from openpcf.factors.bundled import gwp_table
 from openpcf.io.archive import Archive
 from openpcf.io.ecospold2 import is_ecospold2, read_ecospold2
 from openpcf.io.ghg_flow_map import ghg_flow_map
+from openpcf.io.ilcd import read_ilcd
+from openpcf.io.ilcd_tree import is_ilcd
 from openpcf.io.lci_package import StoredDatabase, check_name, names, read_version, versions
 from openpcf.io.lci_package import write_version as _write_version
 from openpcf.io.method_file import MethodRow, read_method
 from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
-from openpcf.services.lci.linking import link_database
+from openpcf.services.lci.compare import climate_method, compare
+from openpcf.services.lci.linking import LinkedDatabase, link_database
+from openpcf.services.lci.providers import read_pins
 
 #: Called with (stage, done, total) while importing: "reading", "linking", "writing".
 ImportProgress = Callable[[str, int, int], None]
@@ -60,9 +65,17 @@ class Imported:
 
 
 def import_database(
-    path: Path, name: str | None = None, progress: ImportProgress | None = None
+    path: Path,
+    name: str | None = None,
+    progress: ImportProgress | None = None,
+    linking: Path | None = None,
+    unlinked: str = "cut-off",
 ) -> Imported:
-    """Read, link and store an export as a new version; nothing is written if any step fails."""
+    """Read, link and store an export as a new version; nothing is written if any step fails.
+
+    `linking` pins providers (CSV, see `services/lci/providers.py`); `unlinked` is "cut-off"
+    (inputs nothing makes are cut off and listed) or "error" (the import fails on them).
+    """
     path = Path(path)
     name = check_name(name or _name_from(path))
     root = databases_root()
@@ -72,36 +85,71 @@ def import_database(
         return None if progress is None else (lambda done, total: progress(what, done, total))
 
     with Archive(path) as archive:
-        if is_jsonld(archive):
+        if is_ilcd(archive):  # first: TIDAS JSON also has processes/*.json
+            reader = read_ilcd
+        elif is_jsonld(archive):
             reader = read_jsonld
         elif is_ecospold2(archive):
             reader = read_ecospold2
         else:
             raise ImportFailure(
-                "neither an openLCA JSON-LD export (processes/*.json) nor ecospold2 data sets "
-                "(*.spold)",
+                "neither an openLCA JSON-LD export (processes/*.json), ILCD or TIDAS data sets "
+                "(processes/*.xml, processes/*.json) nor ecospold2 data sets (*.spold)",
                 Location(path),
             )
         digest = archive.digest()
-        same = _same_as_latest(root, name, digest, ghg.digest)
+        policy = _policy_digest(linking, unlinked)
+        same = _same_as_latest(root, name, digest, ghg.digest, policy)
         if same is not None:
             return same
         source = reader(archive, stage("reading"))
-    linked = link_database(source, ghg, stage("linking"))
+    pins_from = None if linking is None else (lambda infos: read_pins(linking, source, infos))
+    linked = link_database(source, ghg, stage("linking"), unlinked=unlinked, pins_from=pins_from)
     meta = {
         "source": {"path": str(path.resolve()), "format": source.format, "sha256": digest,
                    "files": source.files},
         "ghg_flow_map_sha256": ghg.digest,
+        "linking": policy,
         "openpcf": __version__,
     }  # fmt: skip
+    used = {p.location for p in source.processes if p.location}
+    if source.locations:
+        meta["locations"] = {c: n for c, n in sorted(source.locations.items()) if c in used}
+    methods = tuple(
+        {"id": m.id, "name": m.name, "names": m.names, "reference": m.reference,
+         "factors": m.factors}
+        for m in source.methods
+    )  # fmt: skip
+    report = _compared(name, linked, methods)
     if progress is not None:
         progress("writing", 0, 1)
     version = _write_version(root, name, meta, linked.processes, linked.flows,
-                             linked.technosphere, linked.biosphere, linked.report,
-                             linked.technosphere_uncertainty, linked.biosphere_uncertainty)  # fmt: skip
+                             linked.technosphere, linked.biosphere, report,
+                             linked.technosphere_uncertainty, linked.biosphere_uncertainty,
+                             methods)  # fmt: skip
     if progress is not None:
         progress("writing", 1, 1)
-    return Imported(name, version, linked.report, reused=False)
+    return Imported(name, version, report, reused=False)
+
+
+def _compared(name: str, linked: LinkedDatabase, methods: tuple[dict, ...]) -> ImportReport:
+    """The report, with the bundled mapping compared to the release's climate method, if any."""
+    db = StoredDatabase(name, "importing", Path("."), {}, linked.processes, linked.flows,
+                        linked.technosphere, linked.biosphere, linked.report, methods=methods)  # fmt: skip
+    method = climate_method(db)
+    if method is None:
+        return linked.report
+    try:
+        ours = footprints(db, "AR6", allow_unmapped=True).kg_co2e
+        theirs = footprints(db, method=method["id"]).kg_co2e
+        gases, per_gas = gas_footprints(db)
+    except CalculationError as exc:  # the database is stored; its report says why
+        note = f"GWP100 not compared with the release's method '{method['name']}': {exc.message}"
+        return linked.report.model_copy(update={"notes": (*linked.report.notes, note)})
+    notes, entries = compare(db, method, ours, theirs, gases, per_gas)
+    return linked.report.model_copy(
+        update={"notes": (*linked.report.notes, *notes), "method_comparison": entries}
+    )
 
 
 def _name_from(path: Path) -> str:
@@ -109,7 +157,21 @@ def _name_from(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._") or "database"
 
 
-def _same_as_latest(root: Path, name: str, digest: str, ghg_digest: str) -> Imported | None:
+def _policy_digest(linking: Path | None, unlinked: str) -> dict[str, str | None]:
+    """The linking choices that shape the matrices, so a re-import under others is new."""
+    sha = None
+    if linking is not None:
+        try:
+            sha = hashlib.sha256(Path(linking).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ImportFailure(f"cannot read the linking file: {exc}", Location(linking)) from None
+    return {"unlinked": unlinked, "linking_file": str(linking) if linking else None,
+            "linking_sha256": sha}  # fmt: skip
+
+
+def _same_as_latest(
+    root: Path, name: str, digest: str, ghg_digest: str, policy: dict[str, str | None]
+) -> Imported | None:
     existing = versions(root, name)
     if not existing:
         return None
@@ -119,7 +181,8 @@ def _same_as_latest(root: Path, name: str, digest: str, ghg_digest: str) -> Impo
     except (OSError, ValueError):
         return None
     if (meta.get("source", {}).get("sha256"), meta.get("ghg_flow_map_sha256"),
-            meta.get("openpcf")) != (digest, ghg_digest, __version__):  # fmt: skip
+            meta.get("openpcf"), meta.get("linking")) != (digest, ghg_digest, __version__,
+                                                          policy):  # fmt: skip
         return None
     if "uncertainty" not in meta:  # stored before distributions were kept: import again
         return None
@@ -255,22 +318,86 @@ class Footprints:
     basis: str  # "AR6 GWP100 (built-in GHG flow map)" or the method file
     unmatched: tuple[MethodRow, ...] = ()  # method rows that matched no flow
     characterised: int = 0  # elementary flows with a factor
+    #: the gap, under --allow-unmapped: GHG-looking flows the map leaves out ("name (category)")
+    unmapped: tuple[str, ...] = ()
+    #: per column: True when its supply chain emits one of the unmapped flows
+    touched: np.ndarray | None = None
 
 
-def footprints(db: StoredDatabase, gwp: str = "AR6", method: Path | None = None) -> Footprints:
-    """Every column's cradle-to-gate GWP100 per unit of its reference, from one solve."""
+def stored_method(db: StoredDatabase, ref: str) -> dict | None:
+    """An LCIA method the source carried, by UUID or name (case-insensitive), else None."""
+    wanted = ref.strip().lower()
+    for m in db.methods:
+        names = {m["id"].lower(), m["name"].lower(), *(n.lower() for n in m["names"].values())}
+        if wanted in names:
+            return m
+    return None
+
+
+def method_names(db: StoredDatabase) -> list[str]:
+    return [f"'{m['name']}' ({m['id']})" for m in db.methods]
+
+
+def unmapped_ghg(db: StoredDatabase) -> tuple[list[int], list[str]]:
+    """Rows of B that look like greenhouse gases and have no gas, and their labels."""
+    ids = {e.id for e in db.report.unmapped_ghg}
+    rows = [f.index for f in db.flows if f.id in ids and not f.gas]
+    return rows, [f"{db.flows[i].name.strip()} ({db.flows[i].category})" for i in rows]
+
+
+def footprints(
+    db: StoredDatabase,
+    gwp: str = "AR6",
+    method: str | Path | None = None,
+    allow_unmapped: bool = False,
+) -> Footprints:
+    """Every column's cradle-to-gate GWP100 per unit of its reference, from one solve.
+
+    `method`: an LCIA method the database carried (by name or UUID) or a method CSV file.
+    Without one, the built-in GHG map is used, and GHG-looking flows it cannot map stop the
+    calculation with their list unless `allow_unmapped` (the result then carries the gap):
+    a footprint is never silently low.
+    """
     if method is not None:
-        c, unmatched = characterisation(db, read_method(method))
+        stored = stored_method(db, str(method))
+        if stored is not None:
+            by_id = {f.id: f.index for f in db.flows}
+            c = np.zeros(len(db.flows))
+            for fid, value in stored["factors"].items():
+                if fid in by_id:
+                    c[by_id[fid]] = value
+            x = _solve(db, np.asarray(db.biosphere.T @ c).ravel()[None, :])[:, 0]
+            return Footprints(db.label, x, f"LCIA method '{stored['name']}' ({stored['id']}) "
+                              f"of {db.label}", characterised=int(np.count_nonzero(c)))  # fmt: skip
+        if not Path(method).exists() and db.methods:
+            raise DatabaseError(f"--method {method}: no such file, nor a method of {db.label} "
+                                f"({'; '.join(method_names(db))})")  # fmt: skip
+        c, unmatched = characterisation(db, read_method(Path(method)))
         rhs = np.asarray(db.biosphere.T @ c).ravel()[None, :]
         x = _solve(db, rhs)[:, 0]
         return Footprints(db.label, x, f"method file {method}", unmatched, int(np.count_nonzero(c)))
     if gwp not in GWP_SETS:
         raise CalculationError(f"unknown GWP set '{gwp}'; expected one of {', '.join(GWP_SETS)}")
+    rows, labels = unmapped_ghg(db)
+    touched = None
+    if rows:
+        if not allow_unmapped:
+            shown = "; ".join(labels[:30]) + (
+                f"; and {len(labels) - 30} more" if len(labels) > 30 else ""
+            )
+            raise DatabaseError(
+                f"{len(labels)} elementary flows of {db.label} look like greenhouse gases but the "
+                f"built-in GHG map has no gas for them, so footprints would be too low: {shown}. "
+                "Pass --method (a method of the database or a CSV) or --allow-unmapped to "
+                "compute without them (the result then lists them)"
+            )
+        indicator = np.asarray(abs(db.biosphere[rows, :]).sum(axis=0)).ravel()[None, :]
+        touched = _solve(db, indicator)[:, 0] != 0
     gases, per_gas = gas_footprints(db)
     weights = np.array([gwp_table().gwp(g, gwp) for g in gases])
     mapped = sum(1 for f in db.flows if f.gas)
     return Footprints(db.label, per_gas @ weights, f"{gwp} GWP100 (built-in GHG flow map)",
-                      characterised=mapped)  # fmt: skip
+                      characterised=mapped, unmapped=tuple(labels), touched=touched)  # fmt: skip
 
 
 def characterisation(
@@ -309,6 +436,7 @@ class BackgroundProcess:
     database: str  # name@version
     process: ProcessInfo
     flows: dict[Flow, float]  # kg of each gas per unit of the reference product
+    unmapped: tuple[str, ...] = ()  # GHG-looking flows of its supply chain with no gas (a gap)
 
 
 def background_process(ref: str, where: Location | None = None) -> BackgroundProcess:
@@ -322,4 +450,16 @@ def background_process(ref: str, where: Location | None = None) -> BackgroundPro
     info = find_process(db, rest, where)
     gases, per_gas = gas_footprints(db)
     flows = {g: float(v) for g, v in zip(gases, per_gas[info.index], strict=True) if v}
-    return BackgroundProcess(db.label, info, flows)
+    rows, labels = unmapped_ghg(db)
+    gap = ()
+    if rows:
+        touched = unmapped_upstream(db)
+        gap = tuple(lab for lab, hit in zip(labels, touched[info.index], strict=True) if hit)
+    return BackgroundProcess(db.label, info, flows, gap)
+
+
+@lru_cache(maxsize=8)
+def unmapped_upstream(db: StoredDatabase) -> np.ndarray:
+    """columns × unmapped GHG flows: True where the column's supply chain emits the flow."""
+    rows, _ = unmapped_ghg(db)
+    return _solve(db, np.asarray(abs(db.biosphere[rows, :]).todense())) != 0
