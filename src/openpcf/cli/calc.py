@@ -296,6 +296,9 @@ def _render_uncertainty(u: UncertaintyResult) -> None:
             t.add_row(escape(c.name), c.stage, f"{c.share:.1%}", f"{c.rank_correlation:+.2f}",
                       "█" * round(20 * c.share))  # fmt: skip
         out.print(t)
+    if u.derived:
+        out.print(f"[bold yellow]How the spreads were set:[/] {escape(u.derived)}",
+                  soft_wrap=True)  # fmt: skip
     for s in u.sampled:
         out.print(f"  sampled: {escape(s)}", soft_wrap=True)
 
