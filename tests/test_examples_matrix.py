@@ -73,7 +73,7 @@ def test_the_matrix_covers_the_six_examples_and_the_six_profiles() -> None:
                      "lfp-cell.yaml", "pv-module.yaml"]  # fmt: skip
     code, listed, _ = cli("profiles", "list")
     assert code == 0
-    assert sorted(PROFILES) == sorted(set(re.findall(r"│ ([a-z0-9-]+) +│", listed)))
+    assert sorted(PROFILES) == sorted(set(re.findall(r"^│ ([a-z0-9-]+) +│", listed, re.M)))
     assert len(PROFILES) == 6
 
 
