@@ -139,3 +139,21 @@ def test_the_exported_trust_list_is_read_by_verify(tmp_path: Path) -> None:
     r = openpcf("certificate", "verify", str(cert), "--trust", str(pem_list), "--at",
                 "2026-06-01T00:00:00", env=env)  # fmt: skip
     assert r.returncode == 0 and "PASS trusted key" in r.stdout, r.stdout + r.stderr
+
+
+def test_cli_report_shows_only_the_certificate_of_its_result(
+    tmp_path: Path, cement_json: Path
+) -> None:
+    env = {**os.environ, "OPENPCF_PUBLIC_URL": PUBLIC}
+    other, own = tmp_path / "other.json", tmp_path / "own.json"
+    other.write_bytes(signed_certificate("CFP-5", "0" * 64))
+    own.write_bytes(signed_certificate("CFP-5", sha256_of_result(cement_json.read_text())))
+    page = tmp_path / "report.html"
+    run = openpcf("report", str(cement_json), "--html", str(page), "--certificate-id", "CFP-5",
+                  "--certificate", str(other), env=env)  # fmt: skip
+    assert run.returncode == 0 and "draft report" in run.stderr, run.stderr
+    assert f"{PUBLIC}/p/CFP-5" not in page.read_text()
+    run = openpcf("report", str(cement_json), "--html", str(page), "--certificate-id", "CFP-5",
+                  "--certificate", str(own), env=env)  # fmt: skip
+    assert run.returncode == 0 and "draft report" not in run.stderr, run.stderr
+    assert f"{PUBLIC}/p/CFP-5" in page.read_text()

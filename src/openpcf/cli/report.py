@@ -179,18 +179,24 @@ def report(
             "then 'scan to verify'); without it the report is a draft.",
         ),
     ] = None,
+    certificate_file: CertFileOpt = None,
     profile_id: ProfileOpt = DEFAULT_PROFILE,
     factors: FactorFiles = None,
     allow_violations: AllowOpt = False,
 ) -> None:
-    """Write the ISO 14067 / GB/T 24067 footprint study report of a result as PDF and/or HTML."""
+    """Write the ISO 14067 / GB/T 24067 footprint study report of a result as PDF and/or HTML.
+
+    A certificate is shown only if it signs this very result and OPENPCF_PUBLIC_URL is not a
+    loopback address, as on the label; otherwise the report is a draft and the reason printed."""
     if pdf is None and html is None:
         err.print("[bold red]error:[/] give --pdf OUT.pdf and/or --html OUT.html")
         raise typer.Exit(2)
     try:
         with err.status("Loading the result", spinner="dots"):
             result, boundary = load_result(result_file, profile_id, factors, allow_violations)
-        cert = CertificateSummary(certificate_id) if certificate_id else None
+        cert, why = _certificate(result, certificate_id, certificate_file)
+        if why:
+            err.print(f"[bold yellow]draft report:[/] {escape(why)}", soft_wrap=True)
         ctx = report_context(result, boundary, cert)
         with err.status("Rendering the report", spinner="dots"):
             page = render_report_html(result, lang.value, ctx)
