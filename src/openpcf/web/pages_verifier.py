@@ -84,14 +84,5 @@ def action(
     """A workflow action; certify carries one comment per open finding (ack_finding[i] is
     acknowledged by ack_comment[i])."""
     here = f"/verify/submissions/{submission_id}"
-    return workflow.act(
-        request,
-        user,
-        submission_id,
-        action,
-        comment,
-        back=here,
-        action_url=f"{here}/action",
-        full_page=lambda message: _evidence_page(request, user, submission_id, message),
-        acknowledgements=list(zip(ack_finding or [], ack_comment or [], strict=False)),
-    )
+    acks = list(zip(ack_finding or [], ack_comment or [], strict=False))
+    return workflow.act(request, user, submission_id, action, comment, here, _evidence_page, acks)

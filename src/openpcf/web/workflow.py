@@ -39,14 +39,16 @@ def act(
     submission_id: str,
     action: str,
     comment: str,
-    back: str,
-    action_url: str,
-    full_page: Callable[[str], Response],
+    here: str,
+    page: Callable[[Request, WebUser, str, str | None], Response],
     acknowledgements: Sequence[tuple[str, str]] = (),
 ) -> Response:
-    """Take `action`; on success a redirect to `back` (htmx: HX-Redirect), else the form with
-    the service's reason. `acknowledgements`: (finding id, comment) of each open finding the
-    verifier acknowledged when certifying (an empty comment is no acknowledgement)."""
+    """Take `action` (posted to `here`/action); on success a redirect to the submission's page
+    `here` (htmx: HX-Redirect), else the form with the service's reason: the actions partial
+    for htmx, the whole `page` (request, user, submission id, message) for a plain form.
+    `acknowledgements`: (finding id, comment) of each open finding the verifier acknowledged
+    when certifying (an empty comment is no acknowledgement)."""
+    back, action_url = here, f"{here}/action"
     lang = language(request)
     error = None
     try:
@@ -79,7 +81,7 @@ def act(
     label = i18n.translate(lang, ACTION_LABELS.get(action, action))
     message = f"{label}: {error}"
     if not request.headers.get("hx-request"):
-        return full_page(message)
+        return page(request, user, submission_id, message)
     submission = submission_of(request, user, submission_id)
     ctx = {"submission": submission, "action_url": action_url, "action_error": message,
            "findings": open_findings(request, user, submission_id)}  # fmt: skip
