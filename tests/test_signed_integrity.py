@@ -37,6 +37,17 @@ def qr(png: Path) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(Image.open(png))]
 
 
+def label(
+    result: Path, certificate_id: str, file: Path, env: dict[str, str]
+) -> tuple[str, list[str]]:
+    """`openpcf label` of the result with the certificate: (stderr, the QR codes on the PNG)."""
+    png = file.with_suffix(".png")
+    run = openpcf("label", str(result), "--png", str(png), "--certificate-id", certificate_id,
+                  "--certificate", str(file), env=env)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return run.stderr, qr(png)
+
+
 def test_loopback_addresses_are_recognised() -> None:
     for url in (
         "http://127.0.0.1:8000",
@@ -73,27 +84,19 @@ def test_cli_label_for_another_results_certificate_is_a_draft_without_qr(
     other = tmp_path / "other.json"
     other.write_bytes(signed_certificate("CFP-7", "0" * 64))
     env = {**os.environ, "OPENPCF_PUBLIC_URL": PUBLIC}
-    png = tmp_path / "label.png"
-    run = openpcf("label", str(cement_json), "--png", str(png), "--certificate-id", "CFP-7",
-                  "--certificate", str(other), env=env)  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    assert "draft, not certified" in run.stderr and "signs another result" in run.stderr
-    assert qr(png) == []
+    stderr, codes = label(cement_json, "CFP-7", other, env)
+    assert "draft, not certified" in stderr and "signs another result" in stderr
+    assert codes == []
 
 
 def test_cli_label_with_a_loopback_public_url_is_a_draft(tmp_path: Path, cement_json: Path) -> None:
     cert = tmp_path / "cert.json"
     cert.write_bytes(signed_certificate("CFP-8", sha256_of_result(cement_json.read_text())))
     env = {k: v for k, v in os.environ.items() if k != "OPENPCF_PUBLIC_URL"}
-    png = tmp_path / "label.png"
-    run = openpcf("label", str(cement_json), "--png", str(png), "--certificate-id", "CFP-8",
-                  "--certificate", str(cert), env=env)  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    assert "loopback" in run.stderr and "OPENPCF_PUBLIC_URL" in run.stderr
-    assert qr(png) == []
-    run = openpcf("label", str(cement_json), "--png", str(png), "--certificate-id", "CFP-8",
-                  "--certificate", str(cert), env=env | {"OPENPCF_PUBLIC_URL": PUBLIC})  # fmt: skip
-    assert run.returncode == 0 and qr(png) == [f"{PUBLIC}/p/CFP-8"], run.stderr
+    stderr, codes = label(cement_json, "CFP-8", cert, env)
+    assert "loopback" in stderr and "OPENPCF_PUBLIC_URL" in stderr and codes == []
+    stderr, codes = label(cement_json, "CFP-8", cert, env | {"OPENPCF_PUBLIC_URL": PUBLIC})
+    assert codes == [f"{PUBLIC}/p/CFP-8"], stderr
 
 
 def test_a_certificate_id_not_in_the_database_is_a_draft(tmp_path: Path, cement_json: Path) -> None:
