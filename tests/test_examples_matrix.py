@@ -271,3 +271,17 @@ def test_web_and_cli_agree_under_every_profile(web: Web, name: str) -> None:
     for (example, command), why in REFUSALS.items():
         if example == name and command.startswith("compare "):
             assert why in page.text and "cannot be computed" in page.text
+
+
+def test_a_refused_base_profile_leaves_the_others_computed_without_reconciliation() -> None:
+    from openpcf.services.calculation.compare import Refusal, compare
+
+    project = load_project(EXAMPLES / "pv-module.yaml")
+    got = compare(project, "eu-cbam", ["gb-t-24067", "iso-14067"])
+    assert got.profiles == ("eu-cbam", "gb-t-24067", "iso-14067")
+    base = got.column("eu-cbam")
+    assert isinstance(base, Refusal) and "published for 2024" in base.reason
+    assert got.reconciliations == ()
+    for profile in ("gb-t-24067", "iso-14067"):
+        alone = calculate(project, profile=profile).pcf.value
+        assert got.column(profile).pcf.value == pytest.approx(alone, rel=1e-12)  # type: ignore[union-attr]
