@@ -285,3 +285,21 @@ def test_a_refused_base_profile_leaves_the_others_computed_without_reconciliatio
     for profile in ("gb-t-24067", "iso-14067"):
         alone = calculate(project, profile=profile).pcf.value
         assert got.column(profile).pcf.value == pytest.approx(alone, rel=1e-12)  # type: ignore[union-attr]
+
+
+def test_adopting_a_product_id_keeps_the_rest_of_the_file() -> None:
+    from openpcf.io.model_edit import adopt_product_id
+
+    urn = "urn:openpcf:product:acme:pv"
+    text = (EXAMPLES / "pv-module.yaml").read_text("utf-8")
+    new, old = adopt_product_id(text, urn, Path("pv-module.yaml"))
+    assert old == "urn:openpcf:product:example:pv-module-550w"
+    assert new == text.replace(old, f'"{urn}"')  # only the id changed; comments kept
+    assert adopt_product_id(new, urn, Path("pv-module.yaml")) == (new, None)  # already its own
+    flow = "openpcf: 1\nproduct: {id: urn:x:y, name: W}  # flow style\n"
+    assert adopt_product_id(flow, urn, Path("m.yaml")) == (
+        f'openpcf: 1\nproduct: {{id: "{urn}", name: W}}  # flow style\n', "urn:x:y")  # fmt: skip
+    as_json = json.dumps({"openpcf": 1, "product": {"id": "urn:x:y", "name": "W"}})
+    new, old = adopt_product_id(as_json, urn, Path("m.json"))
+    assert old == "urn:x:y" and json.loads(new)["product"] == {"id": urn, "name": "W"}
+    assert adopt_product_id("openpcf: 1\nproduct: {name: W}\n", urn, Path("m.yaml"))[1] is None
