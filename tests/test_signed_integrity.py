@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from PIL import Image
+from typer.testing import CliRunner
 
+from openpcf.cli import app
 from openpcf.domain.certification import sha256_of_result
 from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.project import load_project
@@ -22,6 +24,7 @@ from .signed import signed_certificate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PUBLIC = "https://pcf.example.cn"
+runner = CliRunner()  # in-process; a subprocess where the database must be fresh
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +41,13 @@ def qr(png: Path) -> list[str]:
 
 
 def label(
-    result: Path, certificate_id: str, file: Path, env: dict[str, str]
+    result: Path, certificate_id: str, file: Path, env: dict[str, str | None]
 ) -> tuple[str, list[str]]:
     """`openpcf label` of the result with the certificate: (stderr, the QR codes on the PNG)."""
     png = file.with_suffix(".png")
-    run = openpcf("label", str(result), "--png", str(png), "--certificate-id", certificate_id,
-                  "--certificate", str(file), env=env)  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = runner.invoke(app, ["label", str(result), "--png", str(png), "--certificate-id",
+                              certificate_id, "--certificate", str(file)], env=env)  # fmt: skip
+    assert run.exit_code == 0, run.stderr
     return run.stderr, qr(png)
 
 
@@ -83,7 +86,7 @@ def test_cli_label_for_another_results_certificate_is_a_draft_without_qr(
 ) -> None:
     other = tmp_path / "other.json"
     other.write_bytes(signed_certificate("CFP-7", "0" * 64))
-    env = {**os.environ, "OPENPCF_PUBLIC_URL": PUBLIC}
+    env: dict[str, str | None] = {"OPENPCF_PUBLIC_URL": PUBLIC}
     stderr, codes = label(cement_json, "CFP-7", other, env)
     assert "draft, not certified" in stderr and "signs another result" in stderr
     assert codes == []
@@ -92,7 +95,7 @@ def test_cli_label_for_another_results_certificate_is_a_draft_without_qr(
 def test_cli_label_with_a_loopback_public_url_is_a_draft(tmp_path: Path, cement_json: Path) -> None:
     cert = tmp_path / "cert.json"
     cert.write_bytes(signed_certificate("CFP-8", sha256_of_result(cement_json.read_text())))
-    env = {k: v for k, v in os.environ.items() if k != "OPENPCF_PUBLIC_URL"}
+    env: dict[str, str | None] = {"OPENPCF_PUBLIC_URL": None}  # unset: the loopback default
     stderr, codes = label(cement_json, "CFP-8", cert, env)
     assert "loopback" in stderr and "OPENPCF_PUBLIC_URL" in stderr and codes == []
     stderr, codes = label(cement_json, "CFP-8", cert, env | {"OPENPCF_PUBLIC_URL": PUBLIC})
@@ -147,16 +150,15 @@ def test_the_exported_trust_list_is_read_by_verify(tmp_path: Path) -> None:
 def test_cli_report_shows_only_the_certificate_of_its_result(
     tmp_path: Path, cement_json: Path
 ) -> None:
-    env = {**os.environ, "OPENPCF_PUBLIC_URL": PUBLIC}
+    env: dict[str, str | None] = {"OPENPCF_PUBLIC_URL": PUBLIC}
     other, own = tmp_path / "other.json", tmp_path / "own.json"
     other.write_bytes(signed_certificate("CFP-5", "0" * 64))
     own.write_bytes(signed_certificate("CFP-5", sha256_of_result(cement_json.read_text())))
     page = tmp_path / "report.html"
-    run = openpcf("report", str(cement_json), "--html", str(page), "--certificate-id", "CFP-5",
-                  "--certificate", str(other), env=env)  # fmt: skip
-    assert run.returncode == 0 and "draft report" in run.stderr, run.stderr
+    args = ["report", str(cement_json), "--html", str(page), "--certificate-id", "CFP-5"]
+    run = runner.invoke(app, [*args, "--certificate", str(other)], env=env)
+    assert run.exit_code == 0 and "draft report" in run.stderr, run.stderr
     assert f"{PUBLIC}/p/CFP-5" not in page.read_text()
-    run = openpcf("report", str(cement_json), "--html", str(page), "--certificate-id", "CFP-5",
-                  "--certificate", str(own), env=env)  # fmt: skip
-    assert run.returncode == 0 and "draft report" not in run.stderr, run.stderr
+    run = runner.invoke(app, [*args, "--certificate", str(own)], env=env)
+    assert run.exit_code == 0 and "draft report" not in run.stderr, run.stderr
     assert f"{PUBLIC}/p/CFP-5" in page.read_text()
