@@ -36,6 +36,12 @@ inputs:
   - {{name: Power, stage: production, amount: 10, unit: kWh, electricity: {{basis: grid-co2}}}}
 """
 URN = "urn:openpcf:product:acme:widget"
+# The model's open findings under gb-t-24067 (no dq ratings; a grid-co2 basis where the profile
+# asks for footprint): certify acknowledges each with a comment.
+ACKS = [
+    {"finding": "gb-t-24067/DATA_QUALITY_MISSING@4", "comment": "ratings follow with the audit"},
+    {"finding": "gb-t-24067/ELECTRICITY_BASIS@7", "comment": "grid-co2 agreed for this buyer"},
+]
 BODIES = (("cnverify", TenantKind.verifier), ("otherbody", TenantKind.verifier),
           ("mee", TenantKind.regulator))  # fmt: skip
 
@@ -51,6 +57,8 @@ class Ctx:
         return self.world.auth(key)
 
     def act(self, sub: str, who: str, action: str, **extra: object) -> object:
+        if action == "certify":  # the model's open findings, acknowledged (docs/examples.md)
+            extra.setdefault("acknowledgements", ACKS)
         return self.client.post(
             f"/certification/submissions/{sub}/transitions",
             json={"action": action, **extra},

@@ -15,6 +15,7 @@ from lxml import etree
 from PIL import Image
 
 from openpcf import config
+from openpcf.domain.certification import sha256_of_result
 from openpcf.domain.result import Result
 from openpcf.io.label import (
     CertificateSummary,
@@ -28,6 +29,7 @@ from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.project import load_project
 
 from .cli_runner import openpcf
+from .signed import signed_certificate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -146,8 +148,13 @@ def test_cli_label_from_a_result_file(tmp_path: Path) -> None:
     result_file.write_text(calc.stdout)
     env = {**os.environ, "OPENPCF_PUBLIC_URL": "https://pcf.example.cn"}
     png, svg = tmp_path / "label.png", tmp_path / "label.svg"
+    # a certificate that signs this very result (docs/examples.md: a certified label only for
+    # the result its certificate signs)
+    cert = tmp_path / "CFP-9.json"
+    cert.write_bytes(signed_certificate("CFP-9", sha256_of_result(calc.stdout)))
     run = openpcf("label", str(result_file), "--png", str(png), "--svg", str(svg), "--size",
-                  "80x100mm", "--dpi", "200", "--certificate-id", "CFP-9", env=env)  # fmt: skip
+                  "80x100mm", "--dpi", "200", "--certificate-id", "CFP-9", "--certificate",
+                  str(cert), env=env)  # fmt: skip
     assert run.returncode == 0, run.stderr
     # 80 / 25.4 × 200 = 629.9 → 630 px; 100 / 25.4 × 200 = 787.4 → 787 px.
     assert Image.open(png).size == (630, 787)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,7 @@ from openpcf.rules.catalogue import profile
 from openpcf.services.calculation.calculate import DEFAULT_PROFILE, accounting_for, calculate
 from openpcf.services.calculation.cbam import embedded_emissions
 from openpcf.services.calculation.check import check as check_model
-from openpcf.services.calculation.compare import Comparison, compare
+from openpcf.services.calculation.compare import Comparison, Refusal, compare
 from openpcf.services.calculation.project import Project, load_project
 from openpcf.services.calculation.uncertainty import monte_carlo
 from openpcf.services.certification.green_certificates import record_claims
@@ -101,6 +102,8 @@ def calc(
             sys.stdout.write(json.dumps(_comparison_json(comparison), indent=2) + "\n")
         else:
             _render_comparison(comparison)
+        if not comparison.results:  # every profile refused: nothing was computed
+            raise typer.Exit(1)
         return
     if format is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
@@ -152,8 +155,20 @@ def _print_violations(violations: list[Violation], console: Console) -> None:
 
 
 def _comparison_json(c: Comparison) -> dict:
+    """The computed results, the reconciliations, and a column per profile asked for: its
+    total, or why it cannot be computed."""
+    columns = []
+    for p in c.profiles:
+        col = c.column(p)
+        if isinstance(col, Refusal):
+            columns.append({"profile": p, "gwp": None, "pcf": None, "refused": col.reason})
+        else:
+            columns.append({"profile": p, "gwp": col.gwp, "pcf": col.pcf.value, "refused": None})
     return {
+        "profiles": list(c.profiles),
+        "columns": columns,
         "results": [r.model_dump() for r in c.results],
+        "refused": [{"profile": x.profile, "reason": x.reason} for x in c.refused],
         "reconciliations": [
             {
                 "base": r.base, "other": r.other, "base_total": r.base_total,
@@ -167,23 +182,32 @@ def _comparison_json(c: Comparison) -> dict:
 
 
 def _render_comparison(c: Comparison) -> None:
-    first = c.results[0]
-    du = first.declared_unit
-    out.print(f"[bold]{first.product}[/] — kg CO2e per {du.amount:g} {du.unit}")
+    computed = c.results
+    if computed:
+        du = computed[0].declared_unit
+        out.print(f"[bold]{escape(computed[0].product)}[/] — kg CO2e per {du.amount:g} {du.unit}")
+    columns = [c.column(p) for p in c.profiles]
     table = Table(title="Side by side", title_justify="left")
     table.add_column("")
-    for r in c.results:
-        table.add_column(f"{r.profile}\n({r.gwp})", justify="right")
-    table.add_row("[bold]PCF[/]", *(f"[bold]{num(r.pcf.value)}[/]" for r in c.results))
+    for col in columns:
+        head = f"{col.profile}\n({col.gwp})" if isinstance(col, Result) else f"{col.profile}"
+        table.add_column(head, justify="right")
+
+    def row(label: str, value: Callable[[Result], str]) -> None:
+        table.add_row(label, *(value(x) if isinstance(x, Result) else "—" for x in columns))
+
+    table.add_row("[bold]PCF[/]", *(f"[bold]{num(x.pcf.value)}[/]" if isinstance(x, Result)
+                                    else "[bold red]refused[/]" for x in columns))  # fmt: skip
     stages = [s for s in ("raw-materials", "production", "distribution", "use", "end-of-life")
-              if any(s in r.stages for r in c.results)]  # fmt: skip
+              if any(s in r.stages for r in computed)]  # fmt: skip
     for stage in stages:
-        table.add_row(stage, *(num(r.stages[stage]) if stage in r.stages else "—"
-                               for r in c.results))  # fmt: skip
-    table.add_row("biogenic (origin)", *(num(r.origins.get("biogenic", 0.0)) for r in c.results))
-    table.add_row("left out by profile",
-                  *(num(sum(r.excluded.values())) for r in c.results))  # fmt: skip
+        row(stage, lambda r, s=stage: num(r.stages[s]) if s in r.stages else "—")
+    row("biogenic (origin)", lambda r: num(r.origins.get("biogenic", 0.0)))
+    row("left out by profile", lambda r: num(sum(r.excluded.values())))
     out.print(table)
+    for x in c.refused:
+        out.print(f"[bold red]{escape(x.profile)} cannot be computed:[/] {escape(x.reason)}",
+                  soft_wrap=True)  # fmt: skip
     for rec in c.reconciliations:
         t = Table(title=f"Reconciliation {rec.base} → {rec.other}", title_justify="left")
         t.add_column("rule")
@@ -272,6 +296,9 @@ def _render_uncertainty(u: UncertaintyResult) -> None:
             t.add_row(escape(c.name), c.stage, f"{c.share:.1%}", f"{c.rank_correlation:+.2f}",
                       "█" * round(20 * c.share))  # fmt: skip
         out.print(t)
+    if u.derived:
+        out.print(f"[bold yellow]How the spreads were set:[/] {escape(u.derived)}",
+                  soft_wrap=True)  # fmt: skip
     for s in u.sampled:
         out.print(f"  sampled: {escape(s)}", soft_wrap=True)
 

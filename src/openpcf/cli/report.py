@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 
 from openpcf import config
 from openpcf.cli.common import FactorFiles, err, fail
@@ -60,6 +61,46 @@ CertOpt = Annotated[
 ]
 
 
+CertFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--certificate",
+        help="The signed certificate file (`openpcf certificate export`); without it the "
+        "certificate is read from the configured database.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def _certificate(
+    result: Result, certificate_id: str | None, file: Path | None
+) -> tuple[CertificateSummary | None, str | None]:
+    """The certificate to print on the result's label, or None and why the label is a draft."""
+    from openpcf.services.certification.label_check import label_certificate
+
+    if not certificate_id:
+        return None, None
+    if file is not None:
+        document: bytes | None = file.read_bytes()
+    else:
+        from openpcf.services.certification.registry import document_bytes
+        from openpcf.services.errors import NotFound
+        from openpcf.store.db import sessions
+
+        try:
+            with sessions()() as s:
+                document = document_bytes(s, certificate_id)
+        except NotFound:
+            document = None
+    checked = label_certificate(result, certificate_id, document, config.public_url())
+    reason = checked.reason
+    if document is None and file is None:
+        reason = (f"no published certificate {certificate_id} in the configured database; give "
+                  "its signed file with --certificate")  # fmt: skip
+    return checked.certificate, reason if checked.certificate is None else None
+
+
 def load_result(path: Path, profile_id: str = DEFAULT_PROFILE, factors: list[Path] | None = None,
                 allow_violations: bool = False) -> tuple[Result, str | None]:  # fmt: skip
     """A result read from its JSON file, or computed from a model file as `calc` does; with the
@@ -74,6 +115,8 @@ def load_result(path: Path, profile_id: str = DEFAULT_PROFILE, factors: list[Pat
         except json.JSONDecodeError as exc:
             raise ModelError(f"invalid JSON at column {exc.colno}: {exc.msg}",
                              Location(path, exc.lineno)) from None  # fmt: skip
+        if isinstance(doc, dict) and isinstance(doc.get("result"), dict):
+            doc = doc["result"]  # a calculation as the web and API give it: its stored result
         if isinstance(doc, dict) and "pcf" in doc and "provenance" in doc:
             try:
                 return Result.model_validate(doc), None
@@ -136,18 +179,24 @@ def report(
             "then 'scan to verify'); without it the report is a draft.",
         ),
     ] = None,
+    certificate_file: CertFileOpt = None,
     profile_id: ProfileOpt = DEFAULT_PROFILE,
     factors: FactorFiles = None,
     allow_violations: AllowOpt = False,
 ) -> None:
-    """Write the ISO 14067 / GB/T 24067 footprint study report of a result as PDF and/or HTML."""
+    """Write the ISO 14067 / GB/T 24067 footprint study report of a result as PDF and/or HTML.
+
+    A certificate is shown only if it signs this very result and OPENPCF_PUBLIC_URL is not a
+    loopback address, as on the label; otherwise the report is a draft and the reason printed."""
     if pdf is None and html is None:
         err.print("[bold red]error:[/] give --pdf OUT.pdf and/or --html OUT.html")
         raise typer.Exit(2)
     try:
         with err.status("Loading the result", spinner="dots"):
             result, boundary = load_result(result_file, profile_id, factors, allow_violations)
-        cert = CertificateSummary(certificate_id) if certificate_id else None
+        cert, why = _certificate(result, certificate_id, certificate_file)
+        if why:
+            err.print(f"[bold yellow]draft report:[/] {escape(why)}", soft_wrap=True)
         ctx = report_context(result, boundary, cert)
         with err.status("Rendering the report", spinner="dots"):
             page = render_report_html(result, lang.value, ctx)
@@ -177,11 +226,16 @@ def label(
     ] = str(DEFAULT_SIZE),
     dpi: Annotated[int, typer.Option("--dpi", min=72, max=2400, help="PNG resolution.")] = 300,
     certificate_id: CertOpt = None,
+    certificate_file: CertFileOpt = None,
     profile_id: ProfileOpt = DEFAULT_PROFILE,
     factors: FactorFiles = None,
     allow_violations: AllowOpt = False,
 ) -> None:
-    """Write the carbon label of a result: value per declared unit, grade, certificate and QR."""
+    """Write the carbon label of a result: value per declared unit, grade, certificate and QR.
+
+    With --certificate-id the label is certified only if the certificate signs this very result
+    (sha256 of the result JSON) and OPENPCF_PUBLIC_URL is not a loopback address; otherwise it is
+    a draft and the reason is printed."""
     if svg is None and png is None:
         err.print("[bold red]error:[/] give --svg OUT.svg and/or --png OUT.png")
         raise typer.Exit(2)
@@ -192,7 +246,7 @@ def label(
         raise typer.Exit(2) from None
     try:
         result, _ = load_result(result_file, profile_id, factors, allow_violations)
-        cert = CertificateSummary(certificate_id) if certificate_id else None
+        cert, why = _certificate(result, certificate_id, certificate_file)
         drawing = label_svg(result, certificate=cert, public_url=config.public_url(),
                             size=label_size)  # fmt: skip
         if svg is not None:
@@ -204,5 +258,7 @@ def label(
             err.print(f"wrote {png} ({label_size} at {dpi} dpi: {w}x{h} px)")
     except OpenpcfError as exc:
         fail(exc)
-    state = f"certificate {certificate_id}" if certificate_id else "draft, not certified"
+    state = f"certificate {certificate_id}" if cert else "draft, not certified"
     err.print(f"{label_value(result.pcf.value)} kg CO2e per {result.declared_unit.unit} ({state})")
+    if why:
+        err.print(f"[bold yellow]draft label:[/] {escape(why)}", soft_wrap=True)

@@ -138,6 +138,35 @@ class SubmissionCreate(_In):
     comment: str | None = Field(default=None, max_length=5000)
 
 
+class FindingAcknowledgement(_In):
+    """The verifier saw an open finding of the result and says why the result is certified
+    nonetheless; recorded in the signed certificate and the submission's history."""
+
+    finding: str = Field(max_length=400, description="the finding's id, as the evidence lists it")
+    comment: str = Field(min_length=1, max_length=2000, description="why it does not stand in "
+                         "the way of the certificate")  # fmt: skip
+
+
+class Finding(_Out):
+    """An open finding of a stored result: a breach of its product rule or profile."""
+
+    id: str = Field(description="rule/CODE, with @line where the model names one")
+    code: str
+    rule: str
+    message: str
+    line: int | None = None
+
+
+def findings_of(violations: Iterable[Any]) -> list[Finding]:
+    """The open findings of a result's violations, one per id (same code, rule and line)."""
+    out: dict[str, Finding] = {}
+    for v in violations:
+        fid = f"{v.rule}/{v.code}" + (f"@{v.line}" if v.line else "")
+        out.setdefault(fid, Finding(id=fid, code=v.code, rule=v.rule, message=v.message,
+                                    line=v.line))  # fmt: skip
+    return list(out.values())
+
+
 class TransitionRequest(_In):
     action: Action
     comment: str | None = Field(
@@ -149,6 +178,12 @@ class TransitionRequest(_In):
     calculation_id: str | None = Field(
         default=None, description="submit only: replace the calculation (after a return)"
     )
+    acknowledgements: list[FindingAcknowledgement] = Field(
+        default_factory=list,
+        max_length=200,
+        description="certify only: one per open finding of the result (the evidence lists "
+        "them), each with the verifier's comment",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -157,6 +192,15 @@ class TransitionRequest(_In):
             "examples": [
                 {"action": "submit", "comment": "Ready for verification"},
                 {"action": "certify", "valid_days": 1095},
+                {
+                    "action": "certify",
+                    "acknowledgements": [
+                        {
+                            "finding": "gb-t-24067/DATA_QUALITY_MISSING@14",
+                            "comment": "ratings checked on site",
+                        }
+                    ],
+                },
                 {"action": "revoke", "comment": "Supplier data found wrong"},
             ]
         },
@@ -172,6 +216,11 @@ class HistoryEntry(_Out):
     tenant: str
     role: Role
     comment: str | None
+    acknowledged_findings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="certify: each open finding the verifier acknowledged, with the comment "
+        "(as signed in the certificate)",
+    )
 
 
 class SubmissionInfo(_Out):
@@ -209,6 +258,10 @@ class Evidence(_Out):
     calculation: CalculationInfo
     result_sha256: str = Field(description="sha256 of the canonical stored result")
     model_versions: list[EvidenceModel]
+    findings: list[Finding] = Field(
+        default_factory=list,
+        description="open findings of the result; certify acknowledges each with a comment",
+    )
 
 
 class Integrity(_Out):

@@ -117,6 +117,11 @@ class UncertaintyResult(_Frozen):
     contributions: tuple[VarianceContribution, ...] = Field(
         description="per input line of the product, largest share first"
     )
+    derived: str | None = Field(
+        default=None,
+        description="set when no input carried a distribution: how the spreads were derived "
+        "from the inputs' data-quality ratings (pedigree approach) and which inputs were held",
+    )
 
 
 class Result(_Frozen):

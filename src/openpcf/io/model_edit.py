@@ -1,4 +1,5 @@
-"""Append an input to a product model file in place, keeping the rest of the file as it was.
+"""Append an input to a product model file in place, keeping the rest of the file as it was;
+set a model's product.id to the product it is stored in (`adopt_product_id`).
 
 YAML is edited as text (comments, order and layout survive): the new entry goes after the last
 item of the top-level `inputs` sequence, in that sequence's style, or as a new `inputs:` block.
@@ -109,3 +110,36 @@ def _check(text: str, path: Path) -> None:
             f"the model would not be valid with the new input, so it was left unchanged: {exc}",
             Location(path),
         ) from None
+
+
+def adopt_product_id(text: str, urn: str, path: Path) -> tuple[str, str | None]:
+    """The model text with `product.id` set to `urn`, and the id it replaced (None when it
+    stated `urn` or none: nothing to adopt). A file written for another place (the examples
+    name `urn:openpcf:product:example:...`) suggests an id; the product it is stored in decides.
+    YAML is edited as text, so comments and layout survive; JSON is parsed and written back."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return text, None  # the validation that follows names the error
+        product = data.get("product") if isinstance(data, dict) else None
+        old = product.get("id") if isinstance(product, dict) else None
+        if not isinstance(old, str) or old == urn:
+            return text, None
+        product["id"] = urn
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n", old
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return text, None
+    node = _child(_child(root, "product"), "id")
+    if not isinstance(node, yaml.ScalarNode) or node.value == urn:
+        return text, None
+    start, end = node.start_mark.index, node.end_mark.index
+    return text[:start] + json.dumps(urn) + text[end:], node.value
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if k.value == key), None)

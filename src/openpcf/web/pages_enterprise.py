@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import yaml
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -31,7 +32,7 @@ from openpcf.domain.platform import (
 from openpcf.domain.result import Result
 from openpcf.io.charts import all_charts
 from openpcf.io.label import DEFAULT_SIZE, CertificateSummary, label_png, label_svg
-from openpcf.io.model_edit import append_input
+from openpcf.io.model_edit import adopt_product_id, append_input
 from openpcf.io.model_file import load_model
 from openpcf.io.report_html import ReportContext, render_report_html
 from openpcf.io.report_pdf import render_report_pdf
@@ -164,9 +165,19 @@ def _product_error(request: Request, user: WebUser, slug: str, lines: list[str])
 
 
 def _store_version(
-    request: Request, user: WebUser, slug: str, text: str, media_type: str
+    request: Request,
+    user: WebUser,
+    slug: str,
+    text: str,
+    media_type: str,
+    filename: str | None = None,
 ) -> Response:
+    """Store a new model version. From an uploaded file, the product.id the file states is a
+    suggestion: the version is stored as this product's (the page says which id it replaced)."""
     urn = product_urn(user.tenant, slug)
+    replaced = None
+    if filename is not None:
+        text, replaced = adopt_product_id(text, urn, Path(filename))
     try:
         info, created = call(
             request, products.add_model_version, user.principal, urn, text, media_type
@@ -174,7 +185,10 @@ def _store_version(
     except OpenpcfError as e:
         return _product_error(request, user, slug, problems(e))
     flag = "saved" if created else "unchanged"
-    return RedirectResponse(f"/app/products/{slug}?v={info.number}&{flag}=1", status_code=303)
+    adopted = f"&adopted={quote(replaced, safe='')}" if replaced else ""
+    return RedirectResponse(
+        f"/app/products/{slug}?v={info.number}&{flag}=1{adopted}", status_code=303
+    )
 
 
 @router.post("/app/products/{slug}/versions/upload", dependencies=[Csrf])
@@ -205,7 +219,7 @@ async def upload_version(
             [f"{name}: expected UTF-8 text (YAML or JSON) or an .xlsx workbook"],
         )
     media = "application/json" if name.endswith(".json") else "application/yaml"
-    return _store_version(request, user, slug, text, media)
+    return _store_version(request, user, slug, text, media, filename=name)
 
 
 def _workbook_as_yaml(data: bytes, filename: str) -> str:

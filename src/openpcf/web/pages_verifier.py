@@ -61,6 +61,7 @@ def _evidence_page(
         "total": result.pcf.value,
         "action_url": f"/verify/submissions/{submission_id}/action",
         "action_error": error,
+        "findings": evidence.findings,
     }
     return render(request, "verifier/evidence.html", ctx, status_code=409 if error else 200)
 
@@ -77,6 +78,11 @@ def action(
     submission_id: str,
     action: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
+    ack_finding: Annotated[list[str] | None, Form()] = None,
+    ack_comment: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
+    """A workflow action; certify carries one comment per open finding (ack_finding[i] is
+    acknowledged by ack_comment[i])."""
     here = f"/verify/submissions/{submission_id}"
-    return workflow.act(request, user, submission_id, action, comment, here, _evidence_page)
+    acks = list(zip(ack_finding or [], ack_comment or [], strict=False))
+    return workflow.act(request, user, submission_id, action, comment, here, _evidence_page, acks)

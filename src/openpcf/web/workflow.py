@@ -4,12 +4,18 @@ partial and plain forms with a redirect."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from openpcf.domain.certification import Action, SubmissionInfo, TransitionRequest
+from openpcf.domain.certification import (
+    Action,
+    Finding,
+    FindingAcknowledgement,
+    SubmissionInfo,
+    TransitionRequest,
+)
 from openpcf.domain.errors import OpenpcfError
 from openpcf.services.certification import workflow as certification
 from openpcf.services.errors import NotFound, PermissionDenied
@@ -35,15 +41,27 @@ def act(
     comment: str,
     here: str,
     page: Callable[[Request, WebUser, str, str | None], Response],
+    acknowledgements: Sequence[tuple[str, str]] = (),
 ) -> Response:
     """Take `action` (posted to `here`/action); on success a redirect to the submission's page
     `here` (htmx: HX-Redirect), else the form with the service's reason: the actions partial
-    for htmx, the whole `page` (request, user, submission id, message) for a plain form."""
+    for htmx, the whole `page` (request, user, submission id, message) for a plain form.
+    `acknowledgements`: (finding id, comment) of each open finding the verifier acknowledged
+    when certifying (an empty comment is no acknowledgement)."""
     back, action_url = here, f"{here}/action"
     lang = language(request)
     error = None
     try:
-        req = TransitionRequest(action=Action(action), comment=comment.strip() or None)
+        acks = [
+            FindingAcknowledgement(finding=f, comment=c.strip())
+            for f, c in acknowledgements
+            if c.strip()
+        ]
+        req = TransitionRequest(
+            action=Action(action),
+            comment=comment.strip() or None,
+            acknowledgements=acks if action == Action.certify.value else [],
+        )
         with db(request) as session:
             certification.transition(session, user.principal, submission_id, req)
     except NotFound as e:
@@ -65,5 +83,16 @@ def act(
     if not request.headers.get("hx-request"):
         return page(request, user, submission_id, message)
     submission = submission_of(request, user, submission_id)
-    ctx = {"submission": submission, "action_url": action_url, "action_error": message}
+    ctx = {"submission": submission, "action_url": action_url, "action_error": message,
+           "findings": open_findings(request, user, submission_id)}  # fmt: skip
     return render(request, "_actions.html", ctx)
+
+
+def open_findings(request: Request, user: WebUser, submission_id: str) -> list[Finding]:
+    """The open findings of the submission's result, for the acknowledgement fields of the
+    certify form; none for a caller who may not read the evidence."""
+    with db(request, read_only=True) as session:
+        try:
+            return certification.get_evidence(session, user.principal, submission_id).findings
+        except (NotFound, PermissionDenied):
+            return []

@@ -3,7 +3,8 @@ explains each gap (services/calculation/compare.py), for the result page of the 
 
 The comparison is recomputed from the same stored model versions and factor sets as the
 calculation; nothing is stored. Only the calculation's own tenant may ask (the model is its
-bill of materials).
+bill of materials). The calculation's own GWP set applies to it alone: every other profile
+computes with its own settings, as `openpcf calc --compare` does.
 """
 
 from __future__ import annotations
@@ -48,4 +49,5 @@ def compare_calculation(
         tenant_sets = [s for s in row.factor_sets if s.startswith(f"{who.tenant}:")]
         project, _ = stored_project(session, who, row.model_version, tenant_sets)
         profile, gwp = row.profile, row.gwp
-    return compare(project, profile, others, gwp)
+    # the stored GWP set is the calculation's; every other profile computes with its own
+    return compare(project, profile, others, base_gwp=gwp)

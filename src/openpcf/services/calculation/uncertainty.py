@@ -11,6 +11,10 @@ What is sampled, each as a multiplier of its stated value (`domain/uncertainty.p
 - the uncertain exchanges of every background database a `process:` input draws on (the
   database's technosphere and biosphere entries; `engine.uncertainty.background_scores`).
 
+When nothing carries a distribution, each input with dq ratings gets a pedigree lognormal on its
+amount (as `pedigree: true` would) and the result says so (`derived`); without ratings either
+the run is refused rather than print an interval of zero width.
+
 Each iteration's line values are kg CO2e counted by the profile's accounting (GWP set, gases,
 biogenic CO2, dLUC), so the sampled total is the deterministic `calculate_under` total with the
 stated values replaced; the run checks this by reproducing the deterministic total through the
@@ -32,12 +36,13 @@ from openpcf.domain.errors import CalculationError
 from openpcf.domain.factor import Factor
 from openpcf.domain.gases import Flow
 from openpcf.domain.methodology import Accounting
+from openpcf.domain.model import DataQuality
 from openpcf.domain.result import UncertaintyResult, VarianceContribution
 from openpcf.domain.uncertainty import Uncertainty
 from openpcf.engine import uncertainty as mc
 from openpcf.engine.solve import SingularSystem
 from openpcf.factors.bundled import gwp_table
-from openpcf.factors.pedigree import pedigree_sigma
+from openpcf.factors.pedigree import INDICATORS, pedigree_sigma, pedigree_table
 from openpcf.io.lci_package import StoredDatabase
 from openpcf.services.calculation.calculate import calculate_under, counts_in_total
 from openpcf.services.calculation.inventory import (
@@ -51,6 +56,9 @@ from openpcf.services.lci.databases import factorisation, open_database
 
 #: Called with (iterations done, iterations in all) while background databases are sampled.
 Progress = Callable[[int, int], None]
+
+#: The distribution of an amount derived from its dq ratings (no distribution stated anywhere).
+_PEDIGREE = Uncertainty(distribution="lognormal", pedigree=True)
 
 SENSITIVITY = (
     "squared Spearman rank correlation of each input line's contribution with the total, "
@@ -109,8 +117,11 @@ def monte_carlo(
         for ln in c.lines:
             for factor, _ in ln.parts:
                 _factor_parameter(factor, params)
-    fg = params.sample(iterations, _rng(seed, 0))
     background, notes = _background(inv, acc, iterations, seed, progress)
+    derived = None
+    if not params.kind and not background:
+        derived = _derive_from_data_quality(project, inv, amount_param, params)
+    fg = params.sample(iterations, _rng(seed, 0))
 
     def run(mult: np.ndarray, scores: dict[tuple[str, int], np.ndarray], n: int) -> np.ndarray:
         return _totals(project, inv, weight, amount_param, value_param, params, mult, scores, n,
@@ -144,7 +155,9 @@ def monte_carlo(
         median=stats.median,
         percentile_2_5=stats.p2_5,
         percentile_97_5=stats.p97_5,
-        method=_method(iterations, seed, inv, notes, _sampled_a(inv, amount_param)),
+        method=_method(iterations, seed, inv, notes, _sampled_a(inv, amount_param))
+        + (f"; {derived}" if derived else ""),
+        derived=derived,
         sensitivity=SENSITIVITY,
         sampled=(*params.described, *dict.fromkeys(s.described for s in background.values())),
         contributions=tuple(contributions),
@@ -187,6 +200,61 @@ def _amount_parameter(ln: Line, params: _Parameters) -> int | None:
     if ln.line is not None:
         label += f" (line {ln.line})"
     return params.add(u.relative(inp.amount, sigma), f"{label}: {_describe(u, sigma)}")
+
+
+def _derive_from_data_quality(
+    project: Project, inv: Inventory, amount_param: dict[int, int | None], params: _Parameters
+) -> str:
+    """No input, factor, supplier PCF, emission or database carries a distribution: give each
+    input with dq ratings a lognormal amount whose gsd the pedigree approach derives from them,
+    and say so. Without ratings either there is nothing to sample: refuse, since an interval of
+    zero width would pass for certainty (unless background databases stored without
+    distributions are drawn on: the run is then kept, as before, and says nothing was sampled)."""
+    rated = [(k, ln) for k, c in enumerate(inv.columns) for ln in c.lines
+             if ln.input is not None and ln.input.dq]  # fmt: skip
+    if not rated and any(ln.background for c in inv.columns for ln in c.lines):
+        # a database stored before uncertainty was kept: the run stays, and says it is certain
+        return ("nothing was sampled: no value carries a distribution or data-quality ratings, "
+                "and the background databases carry none; the interval has zero width")  # fmt: skip
+    if not rated:
+        raise CalculationError(
+            "--uncertainty has nothing to sample: no input, factor, supplier PCF, direct emission "
+            "or background database carries a distribution (uncertainty:), and no input has "
+            "data-quality ratings (dq:) to derive one from; a Monte Carlo run would print an "
+            "interval of zero width. Add dq: {technological, geographical, temporal, "
+            "completeness, reliability} (1-5) or uncertainty: to the inputs (docs/uncertainty.md)"
+        )
+    models = [m.model.product.name for m in project.models]
+    for k, ln in rated:
+        inp = ln.input
+        assert inp is not None and inp.dq is not None
+        sigma = pedigree_sigma(inp.dq)
+        prefix = "" if k == 0 else f"{models[k]} / "
+        label = f"input '{prefix}{ln.name}' amount {inp.amount:g} {inp.unit}"
+        if ln.line is not None:
+            label += f" (line {ln.line})"
+        amount_param[id(ln)] = params.add(
+            _PEDIGREE.relative(inp.amount, sigma),
+            f"{label}: lognormal, gsd {math.exp(sigma):.4g} (derived from dq {_ratings(inp.dq)})",
+        )
+    unrated = [ln.name for c in inv.columns for ln in c.lines
+               if ln.input is not None and not ln.input.dq]  # fmt: skip
+    table = pedigree_table()
+    text = (
+        "no input carried a distribution, so each input's amount with data-quality ratings "
+        f"({len(rated)}) was sampled as a lognormal around its stated value with σ² = basic "
+        f"variance {table['basic_uncertainty']['variance']} + the pedigree variance of each "
+        "indicator at its score (ecoinvent v3 factors, Weidema et al. 2013, Data quality "
+        "guideline for the ecoinvent database version 3, section 10.2; "
+        "factors/data/pedigree.json)"
+    )
+    if unrated:
+        text += f"; held at their stated values, having no ratings: {', '.join(unrated)}"
+    return text
+
+
+def _ratings(dq: DataQuality) -> str:
+    return ", ".join(f"{name} {getattr(dq, name)}" for name in INDICATORS)
 
 
 def _factor_parameter(factor: Factor, params: _Parameters) -> int | None:

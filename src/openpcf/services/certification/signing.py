@@ -164,21 +164,17 @@ def key_info(row: SigningKey) -> SigningKeyInfo:
 
 def trusted_fingerprints(text: str, source: str = "trust list") -> set[str]:
     """Fingerprints of a trust list: the JSON `openpcf certificate keys --export` writes
-    ({"keys": [{"fingerprint", "public_key", ...}]}, or a bare list), or PEM public keys."""
+    ({"keys": [{"fingerprint", "public_key", ...}]}, or a bare list), or PEM public keys.
+
+    JSON is tried first: the export carries each key's PEM too (`public_key_pem`, its line
+    breaks escaped), so the mere presence of a PEM header does not make a file PEM."""
     import json
 
-    if "-----BEGIN PUBLIC KEY-----" in text:
-        found: set[str] = set()
-        for block in text.split("-----END PUBLIC KEY-----")[:-1]:
-            pem = block[block.index("-----BEGIN PUBLIC KEY-----") :] + "-----END PUBLIC KEY-----"
-            key = serialization.load_pem_public_key(pem.encode())
-            if not isinstance(key, Ed25519PublicKey):
-                raise InvalidRequest(f"{source}: a key is not Ed25519")
-            found.add(fingerprint(public_raw(key)))
-        return found
     try:
         data = json.loads(text)
     except ValueError as exc:
+        if "-----BEGIN PUBLIC KEY-----" in text:
+            return _pem_fingerprints(text, source)
         raise InvalidRequest(f"{source}: neither JSON nor PEM public keys ({exc})") from None
     items = data.get("keys") if isinstance(data, dict) else data
     if not isinstance(items, list):
@@ -192,6 +188,20 @@ def trusted_fingerprints(text: str, source: str = "trust list") -> set[str]:
             raise InvalidRequest(f"{source}: keys[{i}]: no readable public_key ({exc})") from None
         # the fingerprint is recomputed from the key: a list cannot vouch for a key it lacks
         found.add(fingerprint(raw))
+    return found
+
+
+def _pem_fingerprints(text: str, source: str) -> set[str]:
+    found: set[str] = set()
+    for block in text.split("-----END PUBLIC KEY-----")[:-1]:
+        pem = block[block.index("-----BEGIN PUBLIC KEY-----") :] + "-----END PUBLIC KEY-----"
+        try:
+            key = serialization.load_pem_public_key(pem.encode())
+        except ValueError as exc:
+            raise InvalidRequest(f"{source}: a PEM public key cannot be read ({exc})") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise InvalidRequest(f"{source}: a key is not Ed25519")
+        found.add(fingerprint(public_raw(key)))
     return found
 
 

@@ -41,6 +41,7 @@ from openpcf.domain.certification import (
     CertificateInfo,
     Evidence,
     EvidenceModel,
+    FindingAcknowledgement,
     HistoryEntry,
     Integrity,
     Party,
@@ -51,6 +52,7 @@ from openpcf.domain.certification import (
     actions_for,
     check_document,
     effective_state,
+    findings_of,
     instant,
     may,
     sha256_of_result,
@@ -133,6 +135,7 @@ def get_evidence(session: Session, who: Principal, submission_id: str) -> Eviden
         calculation=info,
         result_sha256=sha256_of_result(calc.result),
         model_versions=sorted(models, key=lambda m: (m.product, m.number)),
+        findings=findings_of(result.violations),
     )
 
 
@@ -308,11 +311,14 @@ def transition(
             raise InvalidRequest("valid_days is for 'certify' only")
         if request.calculation_id is not None and action is not Action.submit:
             raise InvalidRequest("calculation_id is for 'submit' only")
+        if request.acknowledgements and action is not Action.certify:
+            raise InvalidRequest("acknowledgements are for 'certify' only")
         attribute(session, who.actor, sub.tenant.slug)
         if action is Action.submit and request.calculation_id is not None:
             sub.calculation = _calculation_of(session, sub.product_id, request.calculation_id)
         elif action is Action.certify:
-            _certify(session, who, sub, request.valid_days or DEFAULT_VALID_DAYS, now)
+            seen = acknowledged(sub, request.acknowledgements)
+            _certify(session, who, sub, request.valid_days or DEFAULT_VALID_DAYS, now, seen)
         elif action is Action.publish:
             assert cert is not None
             cert.published_at = now
@@ -333,10 +339,39 @@ def transition(
         return _info(session, who, sub)
 
 
+def acknowledged(
+    sub: Submission, acks: list[FindingAcknowledgement]
+) -> list[dict[str, str | None]]:
+    """Each open finding of the submission's result with the verifier's comment on it; 422
+    naming the findings left unacknowledged, or an acknowledgement of no open finding."""
+    result = Result.model_validate_json(sub.calculation.result)
+    open_ = {f.id: f for f in findings_of(result.violations)}
+    given = {a.finding: a.comment.strip() for a in acks}
+    unknown = sorted(set(given) - set(open_))
+    if unknown:
+        raise InvalidRequest(f"no open finding {', '.join(unknown)} in this result; its open "
+                             f"findings: {', '.join(open_) or 'none'}")  # fmt: skip
+    missing = [f for fid, f in open_.items() if not given.get(fid)]
+    if missing:
+        raise InvalidRequest(
+            f"the result has {len(missing)} open finding(s) not acknowledged; certify them "
+            "only with a comment on each: " + "; ".join(f"{f.id} ({f.message})" for f in missing),
+            details=[f.model_dump() for f in missing],
+        )
+    return [{"finding": fid, "code": f.code, "message": f.message, "comment": given[fid]}
+            for fid, f in open_.items()]  # fmt: skip
+
+
 def _certify(
-    session: Session, who: Principal, sub: Submission, valid_days: int, now: datetime
+    session: Session,
+    who: Principal,
+    sub: Submission,
+    valid_days: int,
+    now: datetime,
+    seen: list[dict[str, str | None]],
 ) -> IssuedCertificate:
-    """Sign the certificate of the submission's calculation with the verifier's key."""
+    """Sign the certificate of the submission's calculation with the verifier's key; the open
+    findings the verifier acknowledged are part of what is signed."""
     key_row, private = signing.active_key(session, who)
     calc = sub.calculation
     result = Result.model_validate_json(calc.result)
@@ -385,6 +420,8 @@ def _certify(
         "issued_at": instant(issued),
         "valid_until": instant(until),
     }
+    if seen:
+        body["acknowledged_findings"] = [{**a, "by": who.subject} for a in seen]
     document = sign(body, private)
     text = canonical_json(document).decode("utf-8")
     cert = IssuedCertificate(
@@ -563,6 +600,8 @@ def _info(session: Session, who: Principal, sub: Submission) -> SubmissionInfo:
     )
     valid_until = utc(cert.valid_until) if cert else None
     status = effective_state(sub.state, valid_until, datetime.now(UTC))
+    # the findings the verifier acknowledged on certifying: part of the signed document
+    acks = json.loads(cert.document).get("acknowledged_findings", []) if cert else []
     party = _party(session, who, sub)
     actions = actions_for(status, party, who.role)
     if status is State.expired and party is not None:
@@ -593,6 +632,7 @@ def _info(session: Session, who: Principal, sub: Submission) -> SubmissionInfo:
                 tenant=e.actor_tenant,
                 role=Role(e.role),
                 comment=e.comment,
+                acknowledged_findings=acks if e.action == Action.certify.value else [],
             )
             for e in events
         ],
