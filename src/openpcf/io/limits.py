@@ -52,9 +52,9 @@ ZIP_RATIO = Limit("zip_ratio", 200, "uncompressed/compressed size of one file in
 XML_BYTES = Limit("xml_bytes", 256 * MIB, "bytes of one XML document")
 # Excel bills of materials.
 XLSX_BYTES = Limit("xlsx_bytes", 64 * MIB, "uncompressed bytes of an xlsx workbook")
-SHEET_ROWS = Limit("sheet_rows", 10_000, "rows of one worksheet")
-SHEET_COLUMNS = Limit("sheet_columns", 200, "columns of one worksheet")
-SHEET_CELLS = Limit("sheet_cells", 400_000, "cells of one worksheet's used range (rows x columns)")
+SHEET_ROWS = Limit("sheet_rows", 5_000, "rows of one worksheet")
+SHEET_COLUMNS = Limit("sheet_columns", 100, "columns of one worksheet")
+SHEET_CELLS = Limit("sheet_cells", 300_000, "cells of one worksheet's used range (rows x columns)")
 # Wall-clock time of one request's parsing and calculation (checked cooperatively).
 REQUEST_SECONDS = Limit("request_seconds", 30, "seconds of work for one request")
 
