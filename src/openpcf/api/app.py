@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openpcf import __version__, config
 from openpcf.api import errors
@@ -28,6 +29,7 @@ from openpcf.api.routers import (
     registry,
     supplier_requests,
 )
+from openpcf.io import limits
 from openpcf.store.db import read_sessions, sessions
 from openpcf.web import routes as web_routes
 
@@ -91,12 +93,28 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.database_url = database_url
+    app.add_middleware(TimeLimit)
     app.state.sessions = _LazySessions(database_url)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
     return app
+
+
+class TimeLimit:
+    """Each request's work is bounded in time (io/limits.REQUEST_SECONDS): parsers and the
+    calculation check the deadline it sets, and a request past it answers 413 limit_exceeded."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with limits.time_limit(config.request_seconds()):
+            await self.app(scope, receive, send)
 
 
 class _LazySessions:

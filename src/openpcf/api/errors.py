@@ -19,6 +19,7 @@ from openpcf.domain.errors import (
     OpenpcfError,
     UnitError,
 )
+from openpcf.io.limits import LimitExceeded
 from openpcf.services.errors import (
     AuthenticationFailed,
     Conflict,
@@ -71,7 +72,8 @@ _DESCRIPTIONS = {
     403: "Signed in, but the role does not allow this (`code`: forbidden)",
     404: "Not found, or not visible to the caller (`code`: not_found)",
     409: "Conflicts with what exists, or changes something immutable (`conflict`, `immutable`)",
-    413: "The document is too large (`code`: payload_too_large)",
+    413: "The document is too large or beyond a bound on nesting, values, aliases, rows or "
+    "time (`payload_too_large`, `limit_exceeded` with `details.limit`)",
     415: "Unsupported media type (`code`: unsupported_media_type)",
     422: "Invalid input: request fields, model document (with file line and field), "
     "unresolved sub-assembly, rule violations (`invalid_request`, `model_error`, "
@@ -92,6 +94,7 @@ def _status(exc: OpenpcfError) -> int:
         (Conflict, 409),
         (UnsupportedMediaType, 415),
         (PayloadTooLarge, 413),
+        (LimitExceeded, 413),
     ):
         if isinstance(exc, kind):
             return status
@@ -99,6 +102,8 @@ def _status(exc: OpenpcfError) -> int:
 
 
 def _code(exc: OpenpcfError) -> str:
+    if isinstance(exc, LimitExceeded):
+        return "limit_exceeded"
     if isinstance(exc, PlatformError | UnresolvedReference):
         return exc.code
     for kind, code in (
@@ -119,6 +124,8 @@ def _details(exc: OpenpcfError) -> Any:
     if isinstance(exc, MultiError):
         return {"errors": [{"message": e.message, **_where(e)} for e in exc.errors]}
     details = _where(exc)
+    if isinstance(exc, LimitExceeded):
+        details["limit"] = {"name": exc.limit.name, "value": exc.limit.value}
     if isinstance(exc, UnresolvedReference):
         details["reference"] = exc.reference
     return details or None
@@ -126,7 +133,13 @@ def _details(exc: OpenpcfError) -> Any:
 
 def _where(exc: OpenpcfError) -> dict[str, Any]:
     loc = exc.location
-    found = {"file": str(loc.file) if loc.file else None, "line": loc.line, "field": loc.field}
+    found = {
+        "file": str(loc.file) if loc.file else None,
+        "line": loc.line,
+        "field": loc.field,
+        "sheet": loc.sheet,
+        "cell": loc.cell,
+    }
     return {k: v for k, v in found.items() if v is not None}
 
 
