@@ -36,6 +36,41 @@ def _normalise(text: str) -> str:
     return text.translate(_SUPERSCRIPTS).replace("^", "**")
 
 
+# A unit is an optional scale ('1', '0.896', '10**4') and unit names joined by '*', '/' or
+# spaces, each name with an optional small integer exponent: 'kg', 't*km', 'm**2*year',
+# '10^4 Nm3'. Anything else (parentheses, 'kg**1000000', names pint does not define, code)
+# is refused before pint evaluates it: pint's parser is an expression evaluator.
+MAX_UNIT_CHARS = 64
+MAX_EXPONENT = 9
+_SCALE = r"(?:\d{1,12}(?:\.\d{1,12})?(?:[eE][+-]?\d{1,2})?|10\*\*[+-]?\d{1,2})"
+_NAME = r"[^\W\d][\w°µΩ]*"
+_TERM = rf"{_NAME}(?:\s*\*\*\s*-?\d+)?"
+_UNIT = re.compile(rf"^\s*(?:{_SCALE}\s*\*?\s*)?(?:{_TERM}(?:\s*(?:\*|/|\s)\s*{_TERM})*)?\s*$")
+_NAMES = re.compile(_NAME)
+_EXPONENTS = re.compile(r"\*\*\s*(-?\d+)")
+
+
+def unit_problem(text: str) -> str | None:
+    """Why `text` is not a unit openpcf accepts (shape, exponent, unknown name), else None."""
+    if not isinstance(text, str):
+        return "a unit is text, e.g. kg, kWh, t*km"
+    if len(text) > MAX_UNIT_CHARS:
+        return f"a unit has at most {MAX_UNIT_CHARS} characters"
+    normal = _normalise(text)
+    if not _UNIT.match(normal):
+        return "expected unit names joined by '*', '/' or spaces, e.g. kg, kWh, t*km, m**2"
+    for exponent in _EXPONENTS.findall(_SCALE_PREFIX.sub("", normal)):
+        if abs(int(exponent)) > MAX_EXPONENT:
+            return f"the exponent {exponent} is out of range (at most {MAX_EXPONENT})"
+    for name in _NAMES.findall(_SCALE_PREFIX.sub("", normal)):
+        if name not in registry:
+            return f"'{name}' is not a unit openpcf knows"
+    return None
+
+
+_SCALE_PREFIX = re.compile(rf"^\s*{_SCALE}")
+
+
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> pint.Quantity:
     return registry.parse_expression(_normalise(text))
@@ -43,6 +78,10 @@ def _parse(text: str) -> pint.Quantity:
 
 def quantity_of(text: str, where: Location | None = None) -> pint.Quantity:
     """Parse a unit ('kWh', 't*km', '10^4 Nm3') or a quantity ('0.896 kWh')."""
+    problem = unit_problem(text)
+    if problem is not None:
+        message = problem if problem.startswith("'") else f"'{text}' is not a unit: {problem}"
+        raise UnitError(message, where)
     try:
         q = _parse(text)
     except (pint.errors.PintError, AttributeError, SyntaxError, TypeError, ValueError) as exc:
@@ -89,6 +128,14 @@ def _dimension(q: pint.Quantity) -> str:
 
 
 _CO2E_PER = re.compile(r"^\s*(?P<mass>[^/]*?)\s*CO2e?\s*/\s*(?P<per>.+?)\s*$", re.IGNORECASE)
+
+
+def co2e_unit_problem(text: str) -> str | None:
+    """Why `text` is not '<mass> CO2e/<unit>' with units openpcf accepts, else None."""
+    m = _CO2E_PER.match(text) if isinstance(text, str) else None
+    if not m:
+        return f"'{text}' is not of the form '<mass> CO2e/<unit>', e.g. 'kg CO2e/kg'"
+    return unit_problem(m["mass"] or "kg") or unit_problem(m["per"])
 
 
 def co2e_per_unit(text: str, where: Location | None = None) -> tuple[float, str]:
