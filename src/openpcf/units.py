@@ -50,6 +50,7 @@ _NAMES = re.compile(_NAME)
 _EXPONENTS = re.compile(r"\*\*\s*(-?\d+)")
 
 
+@lru_cache(maxsize=4096)
 def unit_problem(text: str) -> str | None:
     """Why `text` is not a unit openpcf accepts (shape, exponent, unknown name), else None."""
     if not isinstance(text, str):

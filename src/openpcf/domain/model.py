@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openpcf.domain.factor import Factor
 from openpcf.domain.gases import GAS_ALIASES, Origin, canonical_gas
 from openpcf.domain.uncertainty import Uncertainty
-from openpcf.units import co2e_unit_problem, unit_problem
+from openpcf.domain.values import Number, co2e_unit, unit
 
 Stage = Literal["raw-materials", "production", "distribution", "use", "end-of-life"]
 STAGES: tuple[Stage, ...] = ("raw-materials", "production", "distribution", "use", "end-of-life")
@@ -29,28 +29,6 @@ class _Strict(BaseModel):
     )
 
 
-def _not_bool(value: Any) -> Any:
-    if isinstance(value, bool):  # YAML `amount: true` would otherwise read as 1
-        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
-    return value
-
-
-def _unit(value: str) -> str:
-    """A unit: names pint knows, joined by * / or spaces, small integer exponents."""
-    problem = unit_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-def _co2e_unit(value: str) -> str:
-    problem = co2e_unit_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-Number = Annotated[float, BeforeValidator(_not_bool)]
 
 
 def _finite(value: float) -> float:
@@ -66,7 +44,7 @@ class Quantity(_Strict):
     unit: str = Field(min_length=1)
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
-    _unit_ok = field_validator("unit")(lambda cls, v: _unit(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
 
 class Conversion(_Strict):
@@ -75,7 +53,7 @@ class Conversion(_Strict):
     from_: str = Field(alias="from", description="a quantity in the reference unit, '1 piece'")
     to: str = Field(description="the same thing in the declared unit, '0.896 kWh'")
 
-    _units_ok = field_validator("from_", "to")(lambda cls, v: _unit(v))
+    _units_ok = field_validator("from_", "to")(lambda cls, v: unit(v))
 
 
 class Product(_Strict):
@@ -124,7 +102,7 @@ class Certificate(_Strict):
     unit: str = Field(description="an energy unit, e.g. MWh")
     generation: Generation
 
-    _unit_ok = field_validator("unit")(lambda cls, v: _unit(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
 
 class Certificates(_Strict):
@@ -204,7 +182,7 @@ class Pcf(_Strict):
     )
 
     _check = field_validator("value")(lambda cls, v: _finite(v))
-    _unit_ok = field_validator("unit")(lambda cls, v: _co2e_unit(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: co2e_unit(v))
 
     @model_validator(mode="after")
     def _uncertainty_fits(self) -> Pcf:
@@ -248,7 +226,7 @@ class Input(_Strict):
     )
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
-    _unit_ok = field_validator("unit")(lambda cls, v: _unit(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
@@ -287,7 +265,7 @@ class Emission(_Strict):
     )
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
-    _unit_ok = field_validator("unit")(lambda cls, v: _unit(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
     @field_validator("gas")
     @classmethod
@@ -326,7 +304,7 @@ class Coproduct(_Strict):
         default=None, ge=0, description="value of the stated amount, same currency as product.price"
     )
 
-    _unit_ok = field_validator("unit")(lambda cls, v: _unit(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
 
 class Exclusion(_Strict):
