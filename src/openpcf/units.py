@@ -11,12 +11,18 @@ Added to pint's defaults:
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import pint
 
 from openpcf.domain.errors import Location, UnitError
+from openpcf.domain.values import (
+    CO2E_PER,
+    co2e_parts,
+    normalise_unit,
+    unit_names,
+    unit_shape_problem,
+)
 
 registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
 registry.define("piece = [piece] = pc = pcs = pieces = item = items = unit_count")
@@ -25,56 +31,23 @@ registry.define("tce = 1000 * kgce = t_ce")
 registry.define("normal_cubic_meter = [normal_gas_volume] = Nm3 = Nm³ = Nm^3")
 registry.define("tkm = tonne * kilometer = t_km")
 
-_SUPERSCRIPTS = str.maketrans({"²": "**2", "³": "**3", "·": "*", "×": "*"})
-_NORMAL_VOLUME = re.compile(r"\bNm(\^|\*\*)?[3³]")
-_POWER_OF_LENGTH = re.compile(r"\b(m|mm|cm|dm|km)([23])\b")
-
-
-def _normalise(text: str) -> str:
-    text = _NORMAL_VOLUME.sub("Nm3", text.strip())
-    text = _POWER_OF_LENGTH.sub(r"\1**\2", text)
-    return text.translate(_SUPERSCRIPTS).replace("^", "**")
-
-
-# A unit is an optional scale ('1', '0.896', '10**4') and unit names joined by '*', '/' or
-# spaces, each name with an optional small integer exponent: 'kg', 't*km', 'm**2*year',
-# '10^4 Nm3'. Anything else (parentheses, 'kg**1000000', names pint does not define, code)
-# is refused before pint evaluates it: pint's parser is an expression evaluator.
-MAX_UNIT_CHARS = 64
-MAX_EXPONENT = 9
-_SCALE = r"(?:\d{1,12}(?:\.\d{1,12})?(?:[eE][+-]?\d{1,2})?|10\*\*[+-]?\d{1,2})"
-_NAME = r"[^\W\d][\w°µΩ]*"
-_TERM = rf"{_NAME}(?:\s*\*\*\s*-?\d+)?"
-_UNIT = re.compile(rf"^\s*(?:{_SCALE}\s*\*?\s*)?(?:{_TERM}(?:\s*(?:\*|/|\s)\s*{_TERM})*)?\s*$")
-_NAMES = re.compile(_NAME)
-_EXPONENTS = re.compile(r"\*\*\s*(-?\d+)")
-
 
 @lru_cache(maxsize=4096)
 def unit_problem(text: str) -> str | None:
-    """Why `text` is not a unit openpcf accepts (shape, exponent, unknown name), else None."""
-    if not isinstance(text, str):
-        return "a unit is text, e.g. kg, kWh, t*km"
-    if len(text) > MAX_UNIT_CHARS:
-        return f"a unit has at most {MAX_UNIT_CHARS} characters"
-    normal = _normalise(text)
-    if not _UNIT.match(normal):
-        return "expected unit names joined by '*', '/' or spaces, e.g. kg, kWh, t*km, m**2"
-    for exponent in _EXPONENTS.findall(_SCALE_PREFIX.sub("", normal)):
-        if abs(int(exponent)) > MAX_EXPONENT:
-            return f"the exponent {exponent} is out of range (at most {MAX_EXPONENT})"
-    for name in _NAMES.findall(_SCALE_PREFIX.sub("", normal)):
+    """Why `text` is not a unit openpcf accepts (its shape, domain/values.py, then each name
+    against pint's registry), else None. Checked before pint evaluates anything."""
+    problem = unit_shape_problem(text)
+    if problem is not None:
+        return problem
+    for name in unit_names(text):
         if name not in registry:
             return f"'{name}' is not a unit openpcf knows"
     return None
 
 
-_SCALE_PREFIX = re.compile(rf"^\s*{_SCALE}")
-
-
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> pint.Quantity:
-    return registry.parse_expression(_normalise(text))
+    return registry.parse_expression(normalise_unit(text))
 
 
 def quantity_of(text: str, where: Location | None = None) -> pint.Quantity:
@@ -128,15 +101,15 @@ def _dimension(q: pint.Quantity) -> str:
     return str(q.dimensionality)
 
 
-_CO2E_PER = re.compile(r"^\s*(?P<mass>[^/]*?)\s*CO2e?\s*/\s*(?P<per>.+?)\s*$", re.IGNORECASE)
+_CO2E_PER = CO2E_PER
 
 
 def co2e_unit_problem(text: str) -> str | None:
     """Why `text` is not '<mass> CO2e/<unit>' with units openpcf accepts, else None."""
-    m = _CO2E_PER.match(text) if isinstance(text, str) else None
-    if not m:
+    parts = co2e_parts(text)
+    if parts is None:
         return f"'{text}' is not of the form '<mass> CO2e/<unit>', e.g. 'kg CO2e/kg'"
-    return unit_problem(m["mass"] or "kg") or unit_problem(m["per"])
+    return unit_problem(parts[0]) or unit_problem(parts[1])
 
 
 def co2e_per_unit(text: str, where: Location | None = None) -> tuple[float, str]:

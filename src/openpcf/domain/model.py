@@ -29,8 +29,6 @@ class _Strict(BaseModel):
     )
 
 
-
-
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
