@@ -16,7 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from openpcf import config
-from openpcf.cli.common import FactorFiles, err, out
+from openpcf.cli.common import FactorFiles, err, out, shown
 from openpcf.cli.common import fail as _fail
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.model import Stage
@@ -150,7 +150,7 @@ def import_pact_command(
         _fail(exc)
         return
     if into is not None:
-        err.print(f"appended input '{escape(imported.entry['name'])}' to {escape(str(into))}")
+        err.print(f"appended input '{shown(imported.entry['name'])}' to {shown(into)}")
         return
     sys.stdout.write("inputs:\n" + input_yaml(imported.entry, imported.comments, indent=2))
 
