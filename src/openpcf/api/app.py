@@ -99,6 +99,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
+    errors.document_common_errors(app)
     return app
 
 

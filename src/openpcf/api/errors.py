@@ -67,7 +67,8 @@ class PayloadTooLarge(InvalidRequest):
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request",
+    400: "Malformed request: a body that does not parse (`code`: http_error), or on the PACT "
+    "routes any invalid request (`BadRequest`)",
     401: "Missing, invalid or expired credentials (`code`: unauthorized)",
     403: "Signed in, but the role does not allow this (`code`: forbidden)",
     404: "Not found, or not visible to the caller (`code`: not_found)",
@@ -84,6 +85,45 @@ _DESCRIPTIONS = {
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses a route may give."""
     return {s: {"model": ErrorOut, "description": _DESCRIPTIONS[s]} for s in statuses}
+
+
+#: What any operation may answer, whatever its own errors: a body that does not parse (400),
+#: bad credentials (401), a document or request beyond a bound of io/limits.py (413), invalid
+#: fields (422; PACT routes answer 400 BadRequest instead).
+COMMON = (400, 401, 413, 422)
+
+
+def document_common_errors(app: FastAPI) -> None:
+    """Declare COMMON on every operation of the OpenAPI document that does not declare them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        if schema.get("x-openpcf-common-errors"):
+            return schema
+        for path, item in schema.get("paths", {}).items():
+            pact = path.startswith(("/2/", "/3/"))
+            for method, op in item.items():
+                if method not in ("get", "post", "put", "patch", "delete"):
+                    continue
+                answers = op.setdefault("responses", {})
+                for status in COMMON:
+                    if str(status) not in answers:
+                        answers[str(status)] = _common(status, pact)
+        schema["x-openpcf-common-errors"] = True
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _common(status: int, pact: bool) -> dict[str, Any]:
+    if pact:
+        body = {"type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}  # fmt: skip
+    else:
+        body = {"$ref": "#/components/schemas/ErrorOut"}
+    described = _DESCRIPTIONS[status]
+    return {"description": described, "content": {"application/json": {"schema": body}}}
 
 
 def _status(exc: OpenpcfError) -> int:
