@@ -167,9 +167,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows; give a finite number")
 
 
-def load_json(text: str | bytes, where: Location, error: type[OpenpcfError] = OpenpcfError) -> Any:
-    """Strict JSON: size, depth and node count bounded, finite numbers only (no NaN/Infinity)."""
-    check_size(len(text), DOCUMENT_BYTES, where, error)
+def load_json(
+    text: str | bytes,
+    where: Location,
+    error: type[OpenpcfError] = OpenpcfError,
+    size: Limit = DOCUMENT_BYTES,
+    nodes: Limit | None = NODES,
+) -> Any:
+    """Strict JSON: size, depth and node count bounded, finite numbers only (no NaN/Infinity).
+
+    Importers of databases pass nodes=None: JSON has no aliases, so its bytes bound its size."""
+    check_size(len(text), size, where, error)
     try:
         data = json.loads(
             text, parse_float=_finite, parse_int=_integer, parse_constant=_no_constant
@@ -181,18 +189,24 @@ def load_json(text: str | bytes, where: Location, error: type[OpenpcfError] = Op
         raise exceeded(DEPTH, "the JSON is nested too deeply", where, error) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise error(f"invalid JSON: {exc}", where) from None
-    check_shape(data, where, error)
+    check_shape(data, where, error, nodes)
     return data
 
 
-def check_shape(data: Any, where: Location, error: type[OpenpcfError] = OpenpcfError) -> None:
+def check_shape(
+    data: Any,
+    where: Location,
+    error: type[OpenpcfError] = OpenpcfError,
+    nodes_limit: Limit | None = NODES,
+) -> None:
     """Depth and value count of parsed data (iteratively: deep data cannot overflow this)."""
     stack: list[tuple[Any, int]] = [(data, 1)]
     nodes = 0
+    most = nodes_limit.value if nodes_limit is not None else None
     while stack:
         value, depth = stack.pop()
         nodes += 1
-        if nodes > NODES.value:
+        if most is not None and nodes > most:
             raise exceeded(NODES, "the document has too many values", where, error)
         if depth > DEPTH.value:
             raise exceeded(DEPTH, "the document is nested too deeply", where, error)

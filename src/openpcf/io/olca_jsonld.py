@@ -11,7 +11,6 @@ the exchange: nothing is guessed.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import olca_schema as olca
 from openpcf.domain.errors import ImportFailure, UnitError
 from openpcf.domain.lci import FlowKind, Role, SourceData, SourceExchange, SourceFlow, SourceProcess
 from openpcf.domain.uncertainty import Distribution, source_uncertainty
+from openpcf.io import limits
 from openpcf.io.archive import Archive
 
 Progress = Callable[[int, int], None]
@@ -82,12 +82,7 @@ def read_jsonld(archive: Archive, progress: Progress | None = None) -> SourceDat
 
 def _parse(archive: Archive, member: str, parse: Callable[[dict[str, Any]], T]) -> T:
     raw = archive.read(member)
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", None) or str(exc)
-        raise ImportFailure(f"invalid JSON: {msg}", archive.where(member, line)) from None
+    data = limits.load_json(raw, archive.where(member), ImportFailure, limits.MEMBER_BYTES, None)
     if not isinstance(data, dict):
         raise ImportFailure("expected a JSON object", archive.where(member))
     try:
