@@ -33,3 +33,82 @@ def far_cell_workbook(path: Path, cell: str = "XFD1048576") -> Path:
     wb["Inputs"][cell] = 1
     wb.save(path)
     return path
+
+
+def write_zip(path: Path, members: dict[str, bytes], compress: bool = True) -> Path:
+    import zipfile
+
+    mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", mode) as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name), data, compress_type=mode)
+    return path
+
+
+def xml_bomb(levels: int = 9) -> bytes:
+    """Billion laughs: entity lol9 expands to 10**9 'lol'."""
+    ents = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, levels + 1)
+    ]
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE e [{"".join(ents)}]>\n'
+        f"<ecoSpold><activityDataset>&lol{levels};</activityDataset></ecoSpold>"
+    ).encode()
+
+
+def xxe(target: str = "file:///etc/passwd") -> bytes:
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE e [<!ENTITY x SYSTEM "{target}">]>\n'
+        "<ecoSpold><activityDataset>&x;</activityDataset></ecoSpold>"
+    ).encode()
+
+
+def deep_xml(depth: int = 100_000) -> bytes:
+    return b"<a>" * depth + b"</a>" * depth
+
+
+def deep_json(depth: int = 100_000) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def sheet_workbook(path: Path, sheet_xml: bytes, shared_strings: bytes | None = None) -> Path:
+    """A minimal xlsx whose only worksheet ('Inputs') is `sheet_xml` (made by hand, so a
+    200,000-row sheet costs no openpyxl time to write)."""
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    members = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlforma'
+            'ts-package.relationships+xml"/><Default Extension="xml" ContentType="application/'
+            'xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlfo'
+            'rmats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/works'
+            'heets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.sprea'
+            'dsheetml.worksheet+xml"/></Types>'
+        ).encode(),
+        "_rels/.rels": (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package'
+            '/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.or'
+            'g/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ).encode(),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}"><sheets><sheet '
+            'name="Inputs" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package'
+            f'/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>'
+        ).encode(),
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    if shared_strings is not None:
+        members["xl/sharedStrings.xml"] = shared_strings
+    return write_zip(path, members)
+
+
+def rows_sheet(rows: int) -> bytes:
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    body = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, rows + 1))
+    return f'<?xml version="1.0"?><worksheet xmlns="{ns}"><sheetData>{body}</sheetData></worksheet>'.encode()
