@@ -237,3 +237,22 @@ def test_hostile_model_uploads_answer_a_clean_error_and_store_nothing(
         assert r.status_code == status, r.text
         assert r.json()["code"] == code
         assert client.get(f"/products/{urn}/versions", headers=admin).json() == []
+
+
+def test_a_request_past_its_time_limit_is_refused_and_stores_nothing(
+    api: tuple[TestClient, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENPCF_REQUEST_SECONDS=0: the deadline the middleware sets is past at the first check
+    the parser makes (the deadline reaches the worker thread that parses)."""
+    client, world = api
+    admin = world.auth("acme/admin")
+    with client:
+        urn = client.post("/products", json={"slug": "w", "name": "W"}, headers=admin).json()["urn"]
+        monkeypatch.setenv("OPENPCF_REQUEST_SECONDS", "0")
+        big = MODEL_HEAD + GOOD_INPUT * 600  # > 512 values: the composer checks the time
+        r = client.post(f"/products/{urn}/versions", content=big.encode(),
+                        headers={**admin, "Content-Type": "application/yaml"})  # fmt: skip
+        assert r.status_code == 413, r.text
+        assert r.json()["details"]["limit"]["name"] == "request_seconds"
+        monkeypatch.setenv("OPENPCF_REQUEST_SECONDS", "30")
+        assert client.get(f"/products/{urn}/versions", headers=admin).json() == []

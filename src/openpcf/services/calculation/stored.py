@@ -30,6 +30,7 @@ from openpcf.domain.platform import (
 from openpcf.domain.result import Amount, DeclaredUnit, Result
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
+from openpcf.io import limits
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import profile as load_profile
 from openpcf.services.calculation.calculate import calculate
@@ -205,6 +206,7 @@ def stored_project(
     links: dict[tuple[int, int], int] = {}
     i = 0
     while i < len(models):
+        limits.check_time()  # the request's deadline (io/limits.py), between sub-assemblies
         for k, line in enumerate(models[i].model.inputs):
             ref = line.product
             if ref is None:
