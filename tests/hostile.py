@@ -78,20 +78,20 @@ def sheet_workbook(path: Path, sheet_xml: bytes, shared_strings: bytes | None = 
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     members = {
         "[Content_Types].xml": (
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlforma'
-            'ts-package.relationships+xml"/><Default Extension="xml" ContentType="application/'
-            'xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlfo'
-            'rmats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/works'
-            'heets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.sprea'
-            'dsheetml.worksheet+xml"/></Types>'
-        ).encode(),
+            b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlforma'
+            b'ts-package.relationships+xml"/><Default Extension="xml" ContentType="application/'
+            b'xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlfo'
+            b'rmats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/works'
+            b'heets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.sprea'
+            b'dsheetml.worksheet+xml"/></Types>'
+        ),
         "_rels/.rels": (
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package'
-            '/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.or'
-            'g/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>"
-        ).encode(),
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package'
+            b'/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.or'
+            b'g/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            b"</Relationships>"
+        ),
         "xl/workbook.xml": (
             f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}"><sheets><sheet '
             'name="Inputs" sheetId="1" r:id="rId1"/></sheets></workbook>'
