@@ -256,3 +256,15 @@ def test_a_request_past_its_time_limit_is_refused_and_stores_nothing(
         assert r.json()["details"]["limit"]["name"] == "request_seconds"
         monkeypatch.setenv("OPENPCF_REQUEST_SECONDS", "30")
         assert client.get(f"/products/{urn}/versions", headers=admin).json() == []
+
+
+def test_a_request_body_beyond_its_bound_is_refused_before_it_is_read(
+    api: tuple[TestClient, World],
+) -> None:
+    client, world = api
+    with client:
+        body = b"[" + b"0," * (limits.REQUEST_BYTES.value // 2) + b"0]"
+        r = client.post("/factor-sets", content=body,
+                        headers={**world.auth("acme/admin"), "Content-Type": "application/json"})  # fmt: skip
+        assert r.status_code == 413, r.text[:300]
+        assert r.json()["details"]["limit"]["name"] == "request_bytes"

@@ -55,12 +55,15 @@ XLSX_BYTES = Limit("xlsx_bytes", 64 * MIB, "uncompressed bytes of an xlsx workbo
 SHEET_ROWS = Limit("sheet_rows", 5_000, "rows of one worksheet")
 SHEET_COLUMNS = Limit("sheet_columns", 100, "columns of one worksheet")
 SHEET_CELLS = Limit("sheet_cells", 300_000, "cells of one worksheet's used range (rows x columns)")
+# One request to the API or the web pages (the model upload has its own 2 MiB bound).
+REQUEST_BYTES = Limit("request_bytes", 16 * MIB, "bytes of one request body")
 # Wall-clock time of one request's parsing and calculation (checked cooperatively).
 REQUEST_SECONDS = Limit("request_seconds", 30, "seconds of work for one request")
 
 ALL = (
     DOCUMENT_BYTES, DEPTH, NODES, ALIASES, NUMBER_DIGITS, ZIP_MEMBERS, MEMBER_BYTES, ZIP_BYTES,
-    ZIP_RATIO, XML_BYTES, XLSX_BYTES, SHEET_ROWS, SHEET_COLUMNS, SHEET_CELLS, REQUEST_SECONDS,
+    ZIP_RATIO, XML_BYTES, XLSX_BYTES, SHEET_ROWS, SHEET_COLUMNS, SHEET_CELLS, REQUEST_BYTES,
+    REQUEST_SECONDS,
 )  # fmt: skip
 
 
