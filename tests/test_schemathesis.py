@@ -70,11 +70,17 @@ def _world(url: str) -> list[dict[str, str]]:
     return callers
 
 
+#: Left out: an endless server-sent event stream (its events are the snapshot of
+#: GET /monitoring/sites/{site}/live, which is in the run).
+SKIPPED = {"GET /monitoring/sites/{site}/stream"}
+
+
 def _operations() -> list[str]:
     schema = create_app("sqlite://").openapi()
     methods = ("get", "post", "put", "patch", "delete")
-    return [f"{m.upper()} {path}" for path, item in schema["paths"].items()
-            for m in item if m in methods]  # fmt: skip
+    found = [f"{m.upper()} {path}" for path, item in schema["paths"].items()
+             for m in item if m in methods]  # fmt: skip
+    return [op for op in found if op not in SKIPPED]
 
 
 OPERATIONS = _operations()
