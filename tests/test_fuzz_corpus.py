@@ -268,3 +268,30 @@ def test_a_request_body_beyond_its_bound_is_refused_before_it_is_read(
                         headers={**world.auth("acme/admin"), "Content-Type": "application/json"})  # fmt: skip
         assert r.status_code == 413, r.text[:300]
         assert r.json()["details"]["limit"]["name"] == "request_bytes"
+
+
+ILCD_ROOT = b'<processDataSet xmlns="http://lca.jrc.it/ILCD/Process">'
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "word"),
+    [
+        ("bomb", xml_bomb().replace(b"<ecoSpold><activityDataset>", ILCD_ROOT)
+         .replace(b"</activityDataset></ecoSpold>", b"</processDataSet>"), "ENTITY"),
+        ("xxe", xxe().replace(b"<ecoSpold><activityDataset>", ILCD_ROOT)
+         .replace(b"</activityDataset></ecoSpold>", b"</processDataSet>"), "ENTITY"),
+        ("deep", ILCD_ROOT + deep_xml() + b"</processDataSet>", "XML"),
+        ("truncated", ILCD_ROOT + b"<processInformation>", "XML"),
+    ],
+)  # fmt: skip
+def test_hostile_ilcd_xml_is_refused_by_the_shared_parser(
+    name: str, data: bytes, word: str
+) -> None:
+    """ILCD data sets (and any XML an importer reads) go through limits.parse_xml."""
+    from openpcf.domain.errors import ImportFailure, Location
+
+    where = Location(f"ilcd.zip:processes/{name}.xml")
+    with pytest.raises(ImportFailure) as caught:
+        limits.parse_xml(data, where, ImportFailure)
+    message = str(caught.value)
+    assert f"processes/{name}.xml" in message and word.lower() in message.lower(), message
