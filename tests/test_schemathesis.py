@@ -116,7 +116,7 @@ def test_api_answers_within_its_documented_schema(
         headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
         case.headers = {**headers, **next(callers)}
         COUNTS["cases"] += 1
-        response = case.call()
+        response = case.call(timeout=60)  # a cold first render (e.g. /maps/grid.svg) is slow
         try:
             case.validate_response(response, checks=CHECKS)
         except Exception as exc:  # every failure of the operation is listed, not the first
