@@ -60,6 +60,7 @@ from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.ledger import CERTIFICATE_ISSUED, CERTIFICATE_PUBLISHED, CERTIFICATE_REVOKED
 from openpcf.domain.platform import PRIVATE_SUB_ASSEMBLY, Principal, Role, TenantKind
 from openpcf.domain.result import Result
+from openpcf.services.calculation.integrity import integrity_of_rows
 from openpcf.services.calculation.stored import _info as calculation_info
 from openpcf.services.calculation.stored import public_urns
 from openpcf.services.catalogue.products import loaded_version, own_product
@@ -128,7 +129,8 @@ def get_evidence(session: Session, who: Principal, submission_id: str) -> Eviden
     ]
     result = Result.model_validate_json(calc.result)
     # the owner's view of the calculation (full result): granted by the submission
-    info = calculation_info(calc, sub.product.urn, result, owner=True)
+    integrity = integrity_of_rows(session, [calc])[calc.id]
+    info = calculation_info(calc, sub.product.urn, result, owner=True, integrity=integrity)
     return Evidence(
         submission=_info(session, who, sub),
         calculation=info,
