@@ -17,6 +17,7 @@ from openpcf.store.db import sessions
 from tests.databases import KINDS, empty_database
 from tests.platform_world import World, make_world
 from tests.test_certification import _tamper
+from tests.web_world import PASSWORD, sign_in
 
 PART = "urn:openpcf:product:acme:part"
 WIDGET = "urn:openpcf:product:acme:widget"
@@ -54,6 +55,8 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         accounts.create_tenant(factory(), op, "cnverify", "CN Verify", TenantKind.verifier)
         new = accounts.create_user(factory(), op, "cnverify", "v@cnverify.example", Role.verifier)
         world.tokens["cnverify/verifier"] = new.token.token
+        accounts.create_user(factory(), op, "acme", "web@acme.example", Role.member,
+                             password=PASSWORD)  # fmt: skip
         with TestClient(create_app(url)) as client:
             ctx = Ctx(client, world, url)
             auth = ctx.as_("acme/member")
@@ -123,6 +126,10 @@ def test_an_altered_certified_calculation_is_flagged_wherever_it_is_served(ctx: 
     pf = ctx.client.get(f"/3/footprints/{calc_id}", headers=_pact_token(ctx)).json()["data"]
     assert pf["comment"].startswith("ALTERED")
     assert ctx.client.get(f"/registry/certificates/{cert_id}").json()["integrity"]["ok"] is False
+    with TestClient(create_app(ctx.url)) as web:
+        sign_in(web, "web@acme.example")
+        assert 'id="integrity-alert"' in web.get(f"/app/calculations/{calc_id}").text
+        assert 'title="ALTERED' in web.get("/app/products/widget").text
 
 
 def test_an_uncertified_calculation_whose_total_was_changed_is_flagged(ctx: Ctx) -> None:
