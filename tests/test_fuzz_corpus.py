@@ -295,3 +295,19 @@ def test_hostile_ilcd_xml_is_refused_by_the_shared_parser(
         limits.parse_xml(data, where, ImportFailure)
     message = str(caught.value)
     assert f"processes/{name}.xml" in message and word.lower() in message.lower(), message
+
+
+@pytest.mark.parametrize("value", ["1e999", "NaN", "-Infinity", "true"])
+def test_a_factor_set_with_a_non_finite_or_boolean_value_is_refused(
+    api: tuple[TestClient, World], value: str
+) -> None:
+    """Such a factor was once accepted and then reported as a supply cycle."""
+    client, world = api
+    body = ('{"name": "survey", "version": "1", "title": "t", "factors": [{"id": "my/x", '
+            f'"name": "x", "unit": "kg", "co2e": {value}, "source": "s"}}]}}')  # fmt: skip
+    with client:
+        r = client.post("/factor-sets", content=body.encode(),
+                        headers={**world.auth("acme/admin"), "Content-Type": "application/json"})  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert r.json()["details"]["errors"][0]["loc"][-1] == "co2e"
+        assert client.get("/factor-sets", headers=world.auth("acme/admin")).json() == []
