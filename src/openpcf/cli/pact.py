@@ -209,6 +209,6 @@ def pact_deliveries_command(
             table.add_row(
                 r.uuid, r.kind, r.version, r.status, str(r.attempts),
                 f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.status == "pending" else "",
-                escape(r.target_url), escape((r.last_error or "")[:80]),
+                shown(r.target_url), shown((r.last_error or "")[:80]),  # partner-given
             )  # fmt: skip
     out.print(table)
