@@ -38,6 +38,12 @@ def max_model_bytes() -> int:
     return int(os.environ.get("OPENPCF_MAX_MODEL_BYTES") or 2 * 1024 * 1024)
 
 
+def request_seconds() -> float:
+    """OPENPCF_REQUEST_SECONDS: seconds of parsing and calculation one request may take before it
+    is refused with 413 limit_exceeded. Default: 30."""
+    return float(os.environ.get("OPENPCF_REQUEST_SECONDS") or 30)
+
+
 def api_threads() -> int:
     """OPENPCF_API_THREADS: worker threads of an API process for blocking work. Default: 8."""
     return int(os.environ.get("OPENPCF_API_THREADS") or 8)

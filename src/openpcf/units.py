@@ -11,12 +11,18 @@ Added to pint's defaults:
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import pint
 
 from openpcf.domain.errors import Location, UnitError
+from openpcf.domain.values import (
+    CO2E_PER,
+    co2e_parts,
+    normalise_unit,
+    unit_names,
+    unit_shape_problem,
+)
 
 registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
 registry.define("piece = [piece] = pc = pcs = pieces = item = items = unit_count")
@@ -25,24 +31,31 @@ registry.define("tce = 1000 * kgce = t_ce")
 registry.define("normal_cubic_meter = [normal_gas_volume] = Nm3 = Nm³ = Nm^3")
 registry.define("tkm = tonne * kilometer = t_km")
 
-_SUPERSCRIPTS = str.maketrans({"²": "**2", "³": "**3", "·": "*", "×": "*"})
-_NORMAL_VOLUME = re.compile(r"\bNm(\^|\*\*)?[3³]")
-_POWER_OF_LENGTH = re.compile(r"\b(m|mm|cm|dm|km)([23])\b")
 
-
-def _normalise(text: str) -> str:
-    text = _NORMAL_VOLUME.sub("Nm3", text.strip())
-    text = _POWER_OF_LENGTH.sub(r"\1**\2", text)
-    return text.translate(_SUPERSCRIPTS).replace("^", "**")
+@lru_cache(maxsize=4096)
+def unit_problem(text: str) -> str | None:
+    """Why `text` is not a unit openpcf accepts (its shape, domain/values.py, then each name
+    against pint's registry), else None. Checked before pint evaluates anything."""
+    problem = unit_shape_problem(text)
+    if problem is not None:
+        return problem
+    for name in unit_names(text):
+        if name not in registry:
+            return f"'{name}' is not a unit openpcf knows"
+    return None
 
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> pint.Quantity:
-    return registry.parse_expression(_normalise(text))
+    return registry.parse_expression(normalise_unit(text))
 
 
 def quantity_of(text: str, where: Location | None = None) -> pint.Quantity:
     """Parse a unit ('kWh', 't*km', '10^4 Nm3') or a quantity ('0.896 kWh')."""
+    problem = unit_problem(text)
+    if problem is not None:
+        message = problem if problem.startswith("'") else f"'{text}' is not a unit: {problem}"
+        raise UnitError(message, where)
     try:
         q = _parse(text)
     except (pint.errors.PintError, AttributeError, SyntaxError, TypeError, ValueError) as exc:
@@ -88,7 +101,15 @@ def _dimension(q: pint.Quantity) -> str:
     return str(q.dimensionality)
 
 
-_CO2E_PER = re.compile(r"^\s*(?P<mass>[^/]*?)\s*CO2e?\s*/\s*(?P<per>.+?)\s*$", re.IGNORECASE)
+_CO2E_PER = CO2E_PER
+
+
+def co2e_unit_problem(text: str) -> str | None:
+    """Why `text` is not '<mass> CO2e/<unit>' with units openpcf accepts, else None."""
+    parts = co2e_parts(text)
+    if parts is None:
+        return f"'{text}' is not of the form '<mass> CO2e/<unit>', e.g. 'kg CO2e/kg'"
+    return unit_problem(parts[0]) or unit_problem(parts[1])
 
 
 def co2e_per_unit(text: str, where: Location | None = None) -> tuple[float, str]:

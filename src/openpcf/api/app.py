@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openpcf import __version__, config
 from openpcf.api import errors
@@ -29,6 +30,7 @@ from openpcf.api.routers import (
     registry,
     supplier_requests,
 )
+from openpcf.io import limits
 from openpcf.store.db import read_sessions, sessions
 from openpcf.web import routes as web_routes
 
@@ -94,12 +96,52 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.database_url = database_url
+    app.add_middleware(RequestBounds)
     app.state.sessions = _LazySessions(database_url)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
+    errors.document_common_errors(app)
     return app
+
+
+class RequestBounds:
+    """Each request is bounded in size and time (io/limits.py): a body declared larger than
+    REQUEST_BYTES is refused before it is read (413 limit_exceeded), a body that grows past it
+    while read is cut off, and parsers and the calculation check the deadline set here
+    (REQUEST_SECONDS; past it, 413 limit_exceeded)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        most = limits.REQUEST_BYTES
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > most.value:
+            body = errors.error_response(
+                413, "limit_exceeded",
+                f"the request body of {int(declared)} bytes is too large "
+                f"(limit {most.name} = {most.value})",
+                {"limit": {"name": most.name, "value": most.value}},
+            )  # fmt: skip
+            await body(scope, receive, send)
+            return
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > most.value:
+                raise limits.exceeded(most, "the request body is too large", None)
+            return message
+
+        with limits.time_limit(config.request_seconds()):
+            await self.app(scope, bounded, send)
 
 
 class _LazySessions:

@@ -19,6 +19,7 @@ from openpcf.domain.errors import (
     OpenpcfError,
     UnitError,
 )
+from openpcf.io.limits import LimitExceeded
 from openpcf.services.errors import (
     AuthenticationFailed,
     Conflict,
@@ -66,12 +67,14 @@ class PayloadTooLarge(InvalidRequest):
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request",
+    400: "Malformed request: a body that does not parse (`code`: http_error), or on the PACT "
+    "routes any invalid request (`BadRequest`)",
     401: "Missing, invalid or expired credentials (`code`: unauthorized)",
     403: "Signed in, but the role does not allow this (`code`: forbidden)",
     404: "Not found, or not visible to the caller (`code`: not_found)",
     409: "Conflicts with what exists, or changes something immutable (`conflict`, `immutable`)",
-    413: "The document is too large (`code`: payload_too_large)",
+    413: "The document is too large or beyond a bound on nesting, values, aliases, rows or "
+    "time (`payload_too_large`, `limit_exceeded` with `details.limit`)",
     415: "Unsupported media type (`code`: unsupported_media_type)",
     422: "Invalid input: request fields, model document (with file line and field), "
     "unresolved sub-assembly, rule violations (`invalid_request`, `model_error`, "
@@ -84,6 +87,45 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorOut, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
+#: What any operation may answer, whatever its own errors: a body that does not parse (400),
+#: bad credentials (401), a document or request beyond a bound of io/limits.py (413), invalid
+#: fields (422; PACT routes answer 400 BadRequest instead).
+COMMON = (400, 401, 413, 422)
+
+
+def document_common_errors(app: FastAPI) -> None:
+    """Declare COMMON on every operation of the OpenAPI document that does not declare them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        if schema.get("x-openpcf-common-errors"):
+            return schema
+        for path, item in schema.get("paths", {}).items():
+            pact = path.startswith(("/2/", "/3/"))
+            for method, op in item.items():
+                if method not in ("get", "post", "put", "patch", "delete"):
+                    continue
+                answers = op.setdefault("responses", {})
+                for status in COMMON:
+                    if str(status) not in answers:
+                        answers[str(status)] = _common(status, pact)
+        schema["x-openpcf-common-errors"] = True
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _common(status: int, pact: bool) -> dict[str, Any]:
+    if pact:
+        body = {"type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}  # fmt: skip
+    else:
+        body = {"$ref": "#/components/schemas/ErrorOut"}
+    described = _DESCRIPTIONS[status]
+    return {"description": described, "content": {"application/json": {"schema": body}}}
+
+
 def _status(exc: OpenpcfError) -> int:
     for kind, status in (
         (NotFound, 404),
@@ -92,6 +134,7 @@ def _status(exc: OpenpcfError) -> int:
         (Conflict, 409),
         (UnsupportedMediaType, 415),
         (PayloadTooLarge, 413),
+        (LimitExceeded, 413),
     ):
         if isinstance(exc, kind):
             return status
@@ -99,6 +142,8 @@ def _status(exc: OpenpcfError) -> int:
 
 
 def _code(exc: OpenpcfError) -> str:
+    if isinstance(exc, LimitExceeded):
+        return "limit_exceeded"
     if isinstance(exc, PlatformError | UnresolvedReference):
         return exc.code
     for kind, code in (
@@ -119,6 +164,8 @@ def _details(exc: OpenpcfError) -> Any:
     if isinstance(exc, MultiError):
         return {"errors": [{"message": e.message, **_where(e)} for e in exc.errors]}
     details = _where(exc)
+    if isinstance(exc, LimitExceeded):
+        details["limit"] = {"name": exc.limit.name, "value": exc.limit.value}
     if isinstance(exc, UnresolvedReference):
         details["reference"] = exc.reference
     return details or None
@@ -126,7 +173,13 @@ def _details(exc: OpenpcfError) -> Any:
 
 def _where(exc: OpenpcfError) -> dict[str, Any]:
     loc = exc.location
-    found = {"file": str(loc.file) if loc.file else None, "line": loc.line, "field": loc.field}
+    found = {
+        "file": str(loc.file) if loc.file else None,
+        "line": loc.line,
+        "field": loc.field,
+        "sheet": loc.sheet,
+        "cell": loc.cell,
+    }
     return {k: v for k, v in found.items() if v is not None}
 
 

@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from openpcf.domain.errors import OpenpcfError
+from openpcf.domain.errors import MultiError, OpenpcfError
+from openpcf.domain.text import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -26,9 +27,21 @@ FactorFiles = Annotated[
 ]
 
 
+def shown(text: object) -> str:
+    """Text from outside (a partner's product name, a host) for rich: control characters
+    escaped (a newline or ANSI sequence in it is shown, not obeyed), markup escaped."""
+    return escape(printable(text))
+
+
+def error_text(exc: OpenpcfError) -> str:
+    """An error for the terminal: one printable line per problem."""
+    problems = exc.errors if isinstance(exc, MultiError) else [exc]
+    return "\n".join(shown(p) for p in problems)
+
+
 def fail(exc: OpenpcfError) -> None:
     """Print the error on stderr and exit 1."""
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {error_text(exc)}", soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from openpcf import config
-from openpcf.cli.common import err, fail, out
+from openpcf.cli.common import err, error_text, fail, out, shown
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.platform import Principal
 
@@ -136,7 +136,7 @@ def run(
     try:
         host, port = parse_broker(broker)
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {error_text(exc)}")
         raise typer.Exit(2) from None
     settings = Settings(host, port, client_id, tenant, max_messages, max_readings, flush_ms / 1000)
     ingestor = Ingestor(name=client_id, tenant=tenant)
@@ -187,7 +187,7 @@ def simulate(
         spec = load_plant(plant)
         host, port = parse_broker(broker)
     except (OpenpcfError, ValueError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {error_text(exc)}")
         raise typer.Exit(1) from None
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -274,7 +274,9 @@ def rejected_cmd(
     for col in ("received", "meter", "reason", "payload"):
         table.add_column(col)
     for r in rows:
-        table.add_row(f"{r.received_at:%Y-%m-%d %H:%M:%S}", r.meter, r.reason, r.payload[:60])
+        # what a meter sent is partner data: escapes for control characters, no markup
+        table.add_row(f"{r.received_at:%Y-%m-%d %H:%M:%S}", shown(r.meter), shown(r.reason),
+                      shown(r.payload[:60]))  # fmt: skip
     out.print(table)
 
 

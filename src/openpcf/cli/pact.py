@@ -17,7 +17,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from openpcf import config
-from openpcf.cli.common import FactorFiles, err, out
+from openpcf.cli.common import FactorFiles, err, out, shown
 from openpcf.cli.common import fail as _fail
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.model import Stage
@@ -157,7 +157,7 @@ def import_pact_command(
         _fail(exc)
         return
     if into is not None:
-        err.print(f"appended input '{escape(imported.entry['name'])}' to {escape(str(into))}")
+        err.print(f"appended input '{shown(imported.entry['name'])}' to {shown(into)}")
         return
     sys.stdout.write("inputs:\n" + input_yaml(imported.entry, imported.comments, indent=2))
 
@@ -216,6 +216,6 @@ def pact_deliveries_command(
             table.add_row(
                 r.uuid, r.kind, r.version, r.status, str(r.attempts),
                 f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.status == "pending" else "",
-                escape(r.target_url), escape((r.last_error or "")[:80]),
+                shown(r.target_url), shown((r.last_error or "")[:80]),  # partner-given
             )  # fmt: skip
     out.print(table)

@@ -8,10 +8,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from openpcf import config
-from openpcf.cli.common import err
+from openpcf.cli.common import err, error_text, shown
 from openpcf.domain.errors import OpenpcfError
 from openpcf.io.model_edit import input_yaml
 from openpcf.services.exchange.client import (
@@ -56,14 +55,14 @@ def request_command(
             saved = record(factory, who, fetched)
             err.print(
                 f"supplier request {saved.id} ({saved.status.value}): "
-                f"{len(fetched.footprints)} footprint(s) from {escape(fetched.host)}"
+                f"{len(fetched.footprints)} footprint(s) from {shown(fetched.host)}"
             )
         if not fetched.footprints:
-            err.print(f"[bold red]error:[/] {escape(fetched.host)} has no footprint of "
-                      f"{escape(product_id)}")  # fmt: skip
+            err.print(f"[bold red]error:[/] {shown(fetched.host)} has no footprint of "
+                      f"{shown(product_id)}")  # fmt: skip
             raise typer.Exit(1)
         imported = imported_input(fetched, pf_id)
     except OpenpcfError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {error_text(exc)}", soft_wrap=True)
         raise typer.Exit(1) from None
     sys.stdout.write("inputs:\n" + input_yaml(imported.entry, imported.comments, indent=2))

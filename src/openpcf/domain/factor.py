@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from openpcf.domain.gases import GAS_ALIASES, Origin, canonical_gas
 from openpcf.domain.uncertainty import Uncertainty
+from openpcf.domain.values import Number, unit
 
 Flag = Literal["VERIFY", "UNVERIFIED"]
 
@@ -15,15 +16,15 @@ Flag = Literal["VERIFY", "UNVERIFIED"]
 class Factor(BaseModel):
     """One factor with its provenance. Values are kilograms per one `unit` of activity."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(description="Identifier `source/key`, optionally `@version`")
     name: str
     unit: str = Field(description="The activity unit the values are per: kg, t, kWh, TJ, t*km, ...")
-    gases: dict[str, float] | None = Field(
+    gases: dict[str, Number] | None = Field(
         default=None, description="kg of each gas per unit, e.g. {CO2: 9.1, CH4: 0.02}"
     )
-    co2e: float | None = Field(default=None, description="kg CO2e per unit (instead of gases)")
+    co2e: Number | None = Field(default=None, description="kg CO2e per unit (instead of gases)")
     gwp: Literal["AR5", "AR6"] | None = Field(
         default=None, description="GWP set `co2e` was computed with; absent means not stated"
     )
@@ -48,6 +49,8 @@ class Factor(BaseModel):
         description="distribution of the value for Monte Carlo: of `co2e`, or of the only gas; "
         "a factor of several gases takes a lognormal (one multiplier for all its gases)",
     )
+
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
     @field_validator("gases")
     @classmethod

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from openpcf.domain.factor import Factor
 from openpcf.domain.gases import GAS_ALIASES, Origin, canonical_gas
 from openpcf.domain.uncertainty import Uncertainty
+from openpcf.domain.values import Number, co2e_unit, unit
 
 Stage = Literal["raw-materials", "production", "distribution", "use", "end-of-life"]
 STAGES: tuple[Stage, ...] = ("raw-materials", "production", "distribution", "use", "end-of-life")
@@ -22,7 +23,10 @@ Boundary = Literal["cradle-to-gate", "cradle-to-grave", "gate-to-gate"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: NaN and infinity (YAML .nan/.inf) are refused at the door.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _finite(value: float) -> float:
@@ -34,10 +38,11 @@ def _finite(value: float) -> float:
 class Quantity(_Strict):
     """An amount with its unit, e.g. {amount: 1, unit: kWh}."""
 
-    amount: float = Field(gt=0)
+    amount: Number = Field(gt=0)
     unit: str = Field(min_length=1)
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
 
 class Conversion(_Strict):
@@ -45,6 +50,8 @@ class Conversion(_Strict):
 
     from_: str = Field(alias="from", description="a quantity in the reference unit, '1 piece'")
     to: str = Field(description="the same thing in the declared unit, '0.896 kWh'")
+
+    _units_ok = field_validator("from_", "to")(lambda cls, v: unit(v))
 
 
 class Product(_Strict):
@@ -61,7 +68,7 @@ class Product(_Strict):
     region: str | None = Field(default=None, description="ISO 3166-2 province or 3166-1 country")
     year: int | None = Field(default=None, ge=1990, le=2100)
     boundary: Boundary = "cradle-to-gate"
-    price: float | None = Field(
+    price: Number | None = Field(
         default=None, ge=0, description="value of the reference amount, for economic allocation"
     )
 
@@ -89,9 +96,11 @@ class Certificate(_Strict):
     """One green electricity certificate (绿证) claimed for this electricity use."""
 
     id: str = Field(min_length=1)
-    amount: float = Field(gt=0)
+    amount: Number = Field(gt=0)
     unit: str = Field(description="an energy unit, e.g. MWh")
     generation: Generation
+
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
 
 class Certificates(_Strict):
@@ -151,7 +160,7 @@ def _check_own_uncertainty(u: Uncertainty | None, value: float, what: str, owner
 class Pcf(_Strict):
     """A supplier-specific product carbon footprint used as this input's factor."""
 
-    value: float = Field(description="kg CO2e per unit, in the unit stated by `unit`")
+    value: Number = Field(description="kg CO2e per unit, in the unit stated by `unit`")
     unit: str = Field(description="e.g. 'kg CO2e/kg', 't CO2e/t', 'kg CO2e/piece'")
     source: str | None = None
     gwp: Literal["AR5", "AR6"] | None = Field(default=None, description="GWP set of the value")
@@ -171,6 +180,7 @@ class Pcf(_Strict):
     )
 
     _check = field_validator("value")(lambda cls, v: _finite(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: co2e_unit(v))
 
     @model_validator(mode="after")
     def _uncertainty_fits(self) -> Pcf:
@@ -186,7 +196,7 @@ class Input(_Strict):
 
     name: str = Field(min_length=1)
     stage: Stage
-    amount: float = Field(ge=0)
+    amount: Number = Field(ge=0)
     unit: str = Field(min_length=1)
     factor: str | None = Field(default=None, description="a factor id")
     pcf: Pcf | None = None
@@ -214,6 +224,7 @@ class Input(_Strict):
     )
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
     @model_validator(mode="after")
     def _one_source(self) -> Input:
@@ -241,7 +252,7 @@ class Emission(_Strict):
         default=None, description="what emits it, e.g. 'limestone calcination'"
     )
     gas: str
-    amount: float
+    amount: Number
     unit: str = Field(min_length=1, description="a mass unit: kg, g, t")
     stage: Stage = "production"
     origin: Origin = "fossil"
@@ -252,6 +263,7 @@ class Emission(_Strict):
     )
 
     _check = field_validator("amount")(lambda cls, v: _finite(v))
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
     @field_validator("gas")
     @classmethod
@@ -282,13 +294,15 @@ class Coproduct(_Strict):
     """
 
     name: str = Field(min_length=1)
-    amount: float = Field(gt=0)
+    amount: Number = Field(gt=0)
     unit: str = Field(min_length=1)
-    share: float | None = Field(default=None, ge=0, lt=1)
+    share: Number | None = Field(default=None, ge=0, lt=1)
     mass: Quantity | None = Field(default=None, description="for physical allocation")
-    price: float | None = Field(
+    price: Number | None = Field(
         default=None, ge=0, description="value of the stated amount, same currency as product.price"
     )
+
+    _unit_ok = field_validator("unit")(lambda cls, v: unit(v))
 
 
 class Exclusion(_Strict):
@@ -296,7 +310,7 @@ class Exclusion(_Strict):
 
     name: str = Field(min_length=1)
     stage: Stage
-    kg_co2e: float = Field(ge=0, description="estimated kg CO2e per reference amount")
+    kg_co2e: Number = Field(ge=0, description="estimated kg CO2e per reference amount")
     reason: str | None = None
 
 

@@ -213,10 +213,21 @@ class CalculationRequest(_In):
     )
 
 
+PRIVATE_SUB_ASSEMBLY = "a private sub-assembly"
+
+
 class UsedModelVersion(_Out):
-    product: str
-    number: int
-    sha256: str
+    product: str = Field(description=f"product URN, or '{PRIVATE_SUB_ASSEMBLY}' for others")
+    number: int | None = Field(default=None, description="absent for a private sub-assembly")
+    sha256: str | None = Field(default=None, description="absent for a private sub-assembly")
+
+
+class CalculationIntegrity(_Out):
+    """Whether the stored calculation is still what was computed (checked on every read)."""
+
+    ok: bool
+    certified: bool = Field(description="a certificate signs this result's sha256")
+    message: str
 
 
 class Footprint(_Out):
@@ -254,6 +265,9 @@ class CalculationSummary(_Out):
     pcf: Amount
     declared_unit: DeclaredUnit
     created_at: datetime | None = None
+    integrity: CalculationIntegrity | None = Field(
+        default=None, description="ok false: the stored calculation was altered after it was made"
+    )
 
 
 class CalculationInfo(CalculationSummary):

@@ -1,25 +1,21 @@
 """The files of an export, whether a zip archive or a folder, and the hash of what was read.
 
 Readers name members by their path inside the export ('processes/<uuid>.json'); messages name
-them as `export.zip:processes/<uuid>.json` so a user can find the broken one.
-
-A member larger than `MAX_MEMBER_BYTES` uncompressed is refused before it is read (a zip bomb
-or a file that is no data set). This is a minimal local bound until the shared input limits
-(`io/limits.py`) cover archives.
+them as `export.zip:processes/<uuid>.json` so a user can find the broken one. A zip is opened
+through io/limits.py (member count, names, sizes, compression ratio checked before anything is
+read) and each member is read with a cap, whatever its directory entry claims.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from openpcf.domain.errors import ImportFailure, Location
-
-MAX_MEMBER_BYTES = 256 * 1024 * 1024  # the largest real data set seen is a few MB
+from openpcf.io import limits
 
 
 class Archive:
@@ -30,15 +26,17 @@ class Archive:
         self._zip: zipfile.ZipFile | None = None
         if self.path.is_dir():
             self._members = sorted(
-                p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file()
+                p.relative_to(self.path).as_posix()
+                for p in self.path.rglob("*")
+                if p.is_file() and not p.is_symlink()  # a link may point outside the folder
             )
+            if len(self._members) > limits.ZIP_MEMBERS.value:
+                raise limits.exceeded(limits.ZIP_MEMBERS, f"{len(self._members)} files",
+                                      Location(self.path), ImportFailure)  # fmt: skip
         elif self.path.is_file():
-            try:
-                self._zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise ImportFailure(
-                    f"not a zip archive nor a folder ({exc})", Location(self.path)
-                ) from None
+            if not zipfile.is_zipfile(self.path):
+                raise ImportFailure("not a zip archive nor a folder", Location(self.path))
+            self._zip = limits.open_zip(self.path, Location(self.path), ImportFailure)
             self._members = sorted(i.filename for i in self._zip.infolist() if not i.is_dir())
         else:
             raise ImportFailure("no such file or folder", Location(self.path))
@@ -65,31 +63,22 @@ class Archive:
         return out
 
     def read(self, member: str) -> bytes:
+        """A member's bytes, at most limits.MEMBER_BYTES."""
+        limits.check_time(self.where(member), ImportFailure)
+        if self._zip is not None:
+            return limits.read_member(self._zip, member, self.where(member), ImportFailure)
         try:
-            if self._zip is not None:
-                size = self._zip.getinfo(member).file_size
-            else:
-                size = (self.path / member).stat().st_size
-            if size > MAX_MEMBER_BYTES:
-                raise ImportFailure(f"{size:,} bytes uncompressed, more than the "
-                                    f"{MAX_MEMBER_BYTES:,} a data set may have", self.where(member))  # fmt: skip
-            if self._zip is not None:
-                return self._zip.read(member)
-            return (self.path / member).read_bytes()
-        except (OSError, KeyError, zipfile.BadZipFile) as exc:
+            path = self.path / member
+            limits.check_size(path.stat().st_size, limits.MEMBER_BYTES, self.where(member),
+                              ImportFailure)  # fmt: skip
+            return path.read_bytes()
+        except OSError as exc:
             raise ImportFailure(f"cannot read ({exc})", self.where(member)) from None
 
     def read_object(self, member: str) -> dict[str, Any]:
-        """A member that must hold one JSON object; anything else is an ImportFailure."""
-        raw = self.read(member)
-        try:
-            data = json.loads(raw)
-        except RecursionError:
-            raise ImportFailure("JSON nested too deeply", self.where(member)) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            msg = getattr(exc, "msg", None) or str(exc)
-            raise ImportFailure(f"invalid JSON: {msg}", self.where(member, line)) from None
+        """A member that must hold one JSON object (bounded as io/limits.py says)."""
+        data = limits.load_json(self.read(member), self.where(member), ImportFailure,
+                                limits.MEMBER_BYTES, None)  # fmt: skip
         if not isinstance(data, dict):
             raise ImportFailure("expected a JSON object", self.where(member))
         return data

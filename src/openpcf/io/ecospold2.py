@@ -30,12 +30,11 @@ from openpcf.domain.lci import (
     SourceProcess,
 )
 from openpcf.domain.uncertainty import source_uncertainty
+from openpcf.io import limits
 from openpcf.io.archive import Archive
 from openpcf.io.lci_units import check_unit, conversion
 
 Progress = Callable[[int, int], None]
-
-_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def is_ecospold2(archive: Archive) -> bool:
@@ -106,11 +105,7 @@ def _text(el: etree._Element | None, ns: str, tag: str) -> str:
 
 
 def _dataset(archive: Archive, member: str) -> tuple[str, str, str | None, list[_Raw]]:
-    try:
-        root = etree.fromstring(archive.read(member), _SAFE)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        raise ImportFailure(f"invalid XML: {exc.msg}", archive.where(member, line)) from None
+    root = limits.parse_xml(archive.read(member), archive.where(member), ImportFailure)
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     dataset = root.find(ns + "activityDataset")
     if dataset is None:

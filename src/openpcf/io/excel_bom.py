@@ -29,6 +29,7 @@ from openpcf.domain.errors import Location, ModelError, MultiError
 from openpcf.domain.gases import GASES
 from openpcf.domain.model import Certificate, Product, ProductModel
 from openpcf.io.source import Document, Path_, dotted
+from openpcf.io.xlsx_limits import check_workbook
 
 Kind = Literal["number", "integer", "boolean", "text", "date", "choice", "choices", "any"]
 
@@ -265,6 +266,7 @@ def _open(path: Path, formulas: bool = True) -> tuple[Any, Any]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_workbook(path, ModelError)  # bounded before openpyxl builds a cell per coordinate
     try:
         values = openpyxl.load_workbook(path, data_only=True)
         # The same cells as written: a formula saved without its result reads as empty above.

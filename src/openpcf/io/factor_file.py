@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from openpcf.domain.errors import FactorError, Location, MultiError, OpenpcfError
 from openpcf.domain.factor import Factor, FactorSet
 from openpcf.domain.gases import canonical_gas
+from openpcf.io import limits
 from openpcf.io.source import Document, read_document, validate
 
 _FIELDS = set(Factor.model_fields)
@@ -75,10 +75,8 @@ def _factor_list(doc: Document) -> tuple[list[Any], tuple[str, ...]]:
 
 
 def _from_csv(path: Path) -> tuple[tuple[Factor, ...], dict[str, Location]]:
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise FactorError("file not found", Location(path)) from None
+    text = limits.read_text(path, FactorError, encoding="utf-8-sig")  # bounded in size
+    handle = io.StringIO(text, newline="")
     factors: list[Factor] = []
     where: dict[str, Location] = {}
     problems: list[OpenpcfError] = []
@@ -134,8 +132,8 @@ def _row_to_factor(row: dict[str, str], gases: dict[str, str | None]) -> dict[st
 
 def _mapping(column: str, cell: str) -> Any:
     try:
-        return yaml.safe_load(cell)
-    except yaml.YAMLError:
+        return limits.load_yaml(cell, Location(), FactorError)[0]  # bounded: no alias bombs
+    except OpenpcfError:
         raise ValueError(f"column '{column}': expected a mapping such as "
                          f"{{distribution: lognormal, gsd: 1.2}}, got {cell!r}") from None  # fmt: skip
 

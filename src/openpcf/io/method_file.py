@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpcf.domain.errors import FactorError, Location
+from openpcf.io import limits
 
 VALUE = "kg_co2e_per_unit"
 
@@ -35,10 +36,7 @@ class MethodRow:
 
 def read_method(path: Path) -> tuple[MethodRow, ...]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FactorError(f"cannot read the method file: {exc}", Location(path)) from None
+    text = limits.read_text(path, FactorError, encoding="utf-8-sig")  # bounded in size
     reader = csv.DictReader(text.splitlines())
     columns = set(reader.fieldnames or ())
     by_id = {"flow_id", VALUE} <= columns

@@ -5,10 +5,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from openpcf.domain.errors import Location, ModelError
-from openpcf.domain.model import ProductModel
-from openpcf.io.source import Document, parse_document, read_document, validate
+from pydantic import BaseModel
+
+from openpcf.domain.errors import Location, ModelError, MultiError
+from openpcf.domain.model import (
+    Certificate,
+    Conversion,
+    Coproduct,
+    Emission,
+    Input,
+    Pcf,
+    ProductModel,
+    Quantity,
+)
+from openpcf.io.source import Document, Path_, parse_document, read_document, validate
+from openpcf.units import co2e_unit_problem, unit_problem
 
 MODEL_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
 WORKBOOK_SUFFIX = ".xlsx"  # an Excel BOM (io/excel_bom.py)
@@ -41,6 +54,7 @@ def load_model(path: Path) -> LoadedModel:
 
         workbook = read_workbook(path)
         model = validate(ProductModel, workbook.data, workbook, ModelError)
+        check_units(model, workbook)
         return LoadedModel(model, workbook, hashlib.sha256(path.read_bytes()).hexdigest())
     return _validated(read_document(path, ModelError))
 
@@ -57,8 +71,42 @@ def _validated(doc: Document) -> LoadedModel:
             "expected a mapping with 'openpcf: 1', 'product' and 'inputs'", Location(path, 1)
         )
     model = validate(ProductModel, doc.data, doc, ModelError)
+    check_units(model, doc)
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
     return LoadedModel(model, doc, digest)
+
+
+def check_units(model: ProductModel, doc: Document) -> None:
+    """Every unit of the model is one pint's registry knows (its shape was checked by the
+    domain): refused when the model is read, not at each calculation after it is stored."""
+    problems: list[ModelError] = []
+
+    def walk(value: Any, path: Path_) -> None:
+        if isinstance(value, BaseModel):
+            for name, info in type(value).model_fields.items():
+                key = info.alias or name
+                item = getattr(value, name)
+                if isinstance(item, str) and (name, type(value)) in _UNIT_FIELDS:
+                    check = co2e_unit_problem if isinstance(value, Pcf) else unit_problem
+                    if (problem := check(item)) is not None:
+                        problems.append(ModelError(problem, doc.where((*path, key))))
+                else:
+                    walk(item, (*path, key))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+
+    walk(model, ())
+    if problems:
+        raise problems[0] if len(problems) == 1 else MultiError(problems)
+
+
+_UNIT_FIELDS = {
+    (name, cls)
+    for cls in (Quantity, Certificate, Input, Emission, Coproduct, Pcf, Conversion)
+    for name in ("unit", "from_", "to")
+    if name in cls.model_fields
+}
 
 
 def model_ids_in(folder: Path) -> dict[str, Path]:

@@ -27,6 +27,8 @@ from datetime import datetime
 
 import msgspec
 
+from openpcf.io import limits
+
 FIELDS = frozenset({"ts", "value", "unit", "reset"})
 MAX_READINGS = 100_000  # per message
 
@@ -96,10 +98,16 @@ def parse_topic(topic: str) -> TopicName | str:
 
 def parse_payload(data: bytes) -> tuple[list[Item], list[Refused]]:
     """The readings of a payload and the refusals, in payload order."""
+    if len(data) > limits.DOCUMENT_BYTES.value:
+        return [], [Refused(-1, f"payload of {len(data)} bytes is too large (limit "
+                                f"{limits.DOCUMENT_BYTES.name} = {limits.DOCUMENT_BYTES.value})",
+                            _text(data))]  # fmt: skip
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         return [], [Refused(-1, f"payload is not UTF-8 JSON: {exc}", _text(data))]
+    except RecursionError:
+        return [], [Refused(-1, "payload is nested too deeply", _text(data))]
     if isinstance(doc, dict) and "readings" in doc:
         extra = set(doc) - {"readings"}
         if extra:

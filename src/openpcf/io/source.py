@@ -3,11 +3,11 @@
 Users fix files by line, so every error must point at one. PyYAML's composer gives each node
 its start mark; we walk the node tree once to map each path (('inputs', 2, 'unit')) to a line.
 JSON is parsed by `json` (strict) and, where it is also valid YAML, mapped the same way.
+Both go through io/limits.py, which bounds size, nesting and value count.
 """
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from pathlib import Path
@@ -17,30 +17,32 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from openpcf.domain.errors import Location, MultiError, OpenpcfError
+from openpcf.io import limits
 
 Path_ = tuple[str | int, ...]
+_JSON_LINES_BYTES = 2 * 1024 * 1024  # larger JSON is not re-read as YAML for its line numbers
 
 
-def _line_map(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+def _line_map(node: yaml.Node, path: Path_, out: dict[Path_, int], seen: set[int]) -> None:
+    """Each path's line; a repeated (aliased) node is mapped where it is written, once."""
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = (*path, key.value)
-            _line_map(value, child, out)
+            _line_map(value, child, out, seen)
             out[(*child, "<key>")] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out)
+            _line_map(item, (*path, i), out, seen)
 
 
-def _lines_of(text: str) -> dict[Path_, int]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
+def _lines_of(node: yaml.Node | None) -> dict[Path_, int]:
     lines: dict[Path_, int] = {}
     if node is not None:
-        _line_map(node, (), lines)
+        _line_map(node, (), lines, set())
     return lines
 
 
@@ -65,34 +67,26 @@ class Document:
 
 
 def read_document(path: Path, error: type[OpenpcfError]) -> Document:
-    """Read a .yaml/.yml/.json file; a syntax error names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error("file not found", Location(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read the file: {exc}", Location(path)) from None
-    return parse_document(text, path, error)
+    """Read a .yaml/.yml/.json file (bounded, io/limits.py); a syntax error names file and line."""
+    return parse_document(limits.read_text(path, error), path, error)
 
 
 def parse_document(text: str, path: Path, error: type[OpenpcfError]) -> Document:
-    """Parse text as the file `path` would be (JSON for .json, else YAML), e.g. a stored model."""
+    """Parse text as the file `path` would be (JSON for .json, else YAML), e.g. a stored model.
+
+    Both are bounded in size, depth and value count (YAML aliases count as what they repeat)."""
+    where = Location(path)
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise error(
-                f"invalid JSON: {exc.msg} (column {exc.colno})", Location(path, exc.lineno)
-            ) from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else None
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise error(f"invalid YAML: {problem}", Location(path, line)) from None
-    return Document(path, data, _lines_of(text), text)
+        data = limits.load_json(text, where, error)
+        node = None
+        if len(text) <= _JSON_LINES_BYTES:  # JSON is YAML: map its lines the same way
+            try:
+                node = limits.load_yaml(text, where, error)[1]
+            except OpenpcfError:
+                node = None
+        return Document(path, data, _lines_of(node), text)
+    data, node = limits.load_yaml(text, where, error)
+    return Document(path, data, _lines_of(node), text)
 
 
 def dotted(path: Path_) -> str:

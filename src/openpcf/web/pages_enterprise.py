@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import yaml
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openpcf import config
@@ -198,14 +199,21 @@ async def upload_version(
     slug: str,
     document: Annotated[UploadFile, File()],
 ) -> Response:
-    """A model document: YAML or JSON stored as is, an Excel BOM stored as the YAML it reads as."""
+    """A model document: YAML or JSON stored as is, an Excel BOM stored as the YAML it reads as.
+
+    Reading and storing run in a worker thread: a hostile upload must not stall the server."""
     data = await document.read(MAX_UPLOAD + 1)
-    name = (document.filename or "model").lower()
+    filename = document.filename or "model"
+    return await run_in_threadpool(_upload, request, user, slug, data, filename)
+
+
+def _upload(request: Request, user: WebUser, slug: str, data: bytes, filename: str) -> Response:
+    name = filename.lower()
     if len(data) > MAX_UPLOAD:
         return _product_error(request, user, slug, [f"{name}: larger than {MAX_UPLOAD} bytes"])
     if name.endswith(".xlsx"):
         try:
-            text = _workbook_as_yaml(data, document.filename or "model.xlsx")
+            text = _workbook_as_yaml(data, filename if name != "model" else "model.xlsx")
         except OpenpcfError as e:
             return _product_error(request, user, slug, problems(e))
         return _store_version(request, user, slug, text, "application/yaml")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -11,6 +11,7 @@ from typing import Any
 
 from openpcf.domain.errors import Location
 from openpcf.domain.model import DataQuality, Pcf
+from openpcf.io import limits
 from openpcf.io.pact import DQ_NAMES, PACT_UNITS, PactError, rating_of_v2_dqr
 from openpcf.io.pact.model import footprint_errors
 from openpcf.io.pact.schema import PactVersion
@@ -32,14 +33,7 @@ def read_footprints(path: Path) -> list[tuple[PactVersion, dict[str, Any]]]:
     """Every ProductFootprint in a PACT JSON file, validated: one footprint, a list, a response
     body ({"data": ...}) or a RequestFulfilledEvent."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PactError("file not found", Location(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PactError(f"cannot read the file: {exc}", Location(path)) from None
-    except json.JSONDecodeError as exc:
-        raise PactError(f"invalid JSON: {exc.msg}", Location(path, exc.lineno)) from None
+    data = limits.load_json(limits.read_text(path, PactError), Location(path), PactError)
     found = _footprints(data)
     if not found:
         raise PactError(
@@ -162,10 +156,17 @@ def supplier_footprint(version: PactVersion, pf: dict[str, Any]) -> SupplierFoot
 
 
 def _num(text: str | float) -> float:
+    """A PACT decimal as a finite float: NaN, infinity and out-of-range values are refused."""
+    shown = str(text)[:40]
+    if len(str(text)) > limits.NUMBER_DIGITS.value:
+        raise PactError(f"'{shown}…' is longer than {limits.NUMBER_DIGITS.value} characters")
     try:
-        return float(Decimal(str(text)))
-    except InvalidOperation:
-        raise PactError(f"'{text}' is not a decimal number") from None
+        value = float(Decimal(str(text)))
+    except (InvalidOperation, OverflowError):
+        raise PactError(f"'{shown}' is not a decimal number") from None
+    if not math.isfinite(value):
+        raise PactError(f"'{shown}' is not a finite decimal number")
+    return value
 
 
 def _dq_from_v2(dqi: dict[str, float]) -> DataQuality:

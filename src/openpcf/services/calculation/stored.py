@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from openpcf import __version__
 from openpcf.domain.platform import (
+    PRIVATE_SUB_ASSEMBLY,
     CalculationInfo,
+    CalculationIntegrity,
     CalculationRequest,
     CalculationSummary,
     Footprint,
@@ -28,10 +30,12 @@ from openpcf.domain.platform import (
 from openpcf.domain.result import Amount, DeclaredUnit, Result
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
+from openpcf.io import limits
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import profile as load_profile
 from openpcf.services.calculation.calculate import calculate
-from openpcf.services.calculation.check import check
+from openpcf.services.calculation.check import check as check_rules
+from openpcf.services.calculation.integrity import check, integrity_of_rows
 from openpcf.services.calculation.project import Project
 from openpcf.services.catalogue.factor_sets import published_sets
 from openpcf.services.catalogue.products import (
@@ -57,7 +61,7 @@ def run_calculation(
         version = _version(session, product, request.version)
         project, used = stored_project(session, who, version, request.factor_sets)
         result = calculate(project, gwp=request.gwp, profile=request.profile)
-        violations = check(project, request.profile, result)
+        violations = check_rules(project, request.profile, result)
         breaches = [v for v in violations if v.rule != request.profile]
         if breaches and not request.allow_violations:
             raise RuleViolation(
@@ -91,27 +95,35 @@ def run_calculation(
         session.add(row)
         session.flush()
         record_usage(session, row, project, result)  # for recomputation when factors change
-        return _info(row, product.urn, result, owner=True)
+        return _info(
+            row, product.urn, result, owner=True, integrity=check(row.result, row.pcf, None)
+        )
 
 
 def get_calculation(session: Session, who: Principal, calculation_id: str) -> CalculationInfo:
     """A calculation of the caller's tenant (full result) or of a public product (footprint).
 
-    The most frequent read of the API: one prepared query of plain columns (no ORM objects)."""
+    The most frequent read of the API: one prepared query of plain columns (no ORM objects),
+    then the certificates signing its hash (integrity, checked on every read)."""
     with session.begin():
         row = session.execute(
             _CALCULATION, {"id": calculation_id, "tenant_id": who.tenant_id}
         ).first()
-    if row is None:
-        raise NotFound(f"no calculation {calculation_id}")
-    owner = row.tenant_id == who.tenant_id
-    return _info(row, row.urn, Result.model_validate_json(row.result), owner)
+        if row is None:
+            raise NotFound(f"no calculation {calculation_id}")
+        integrity = integrity_of_rows(session, [row])[row.id]
+        owner = row.tenant_id == who.tenant_id
+        public = (
+            set() if owner else public_urns(session, [m["product"] for m in row.model_versions])
+        )
+    return _info(row, row.urn, Result.model_validate_json(row.result), owner, integrity, public)
 
 
 # Readable: the caller's tenant's, or of a public product (as `access.readable_products`; an
 # anonymous caller's tenant_id is NULL, which equals nothing).
 _CALCULATION = (
     select(
+        Calculation.id,
         Calculation.uuid,
         Calculation.tenant_id,
         Calculation.profile,
@@ -148,7 +160,21 @@ def list_calculations(session: Session, who: Principal, urn: str) -> list[Calcul
             .where(Calculation.product_id == product.id)
             .order_by(Calculation.created_at.desc(), Calculation.id.desc())
         ).all()
-        return [_summary(c, product.urn, number) for c, number in rows]
+        checked = integrity_of_rows(session, [c for c, _ in rows])
+        return [_summary(c, product.urn, number, checked[c.id]) for c, number in rows]
+
+
+def public_urns(session: Session, urns: list[str]) -> set[str]:
+    """Which of these product URNs are public products."""
+    if not urns:
+        return set()
+    return set(
+        session.scalars(
+            select(Product.urn).where(
+                Product.urn.in_(urns), Product.visibility == Visibility.public.value
+            )
+        )
+    )
 
 
 def find_calculation(
@@ -180,6 +206,7 @@ def stored_project(
     links: dict[tuple[int, int], int] = {}
     i = 0
     while i < len(models):
+        limits.check_time()  # the request's deadline (io/limits.py), between sub-assemblies
         for k, line in enumerate(models[i].model.inputs):
             ref = line.product
             if ref is None:
@@ -240,7 +267,9 @@ def _version(session: Session, product: Product, number: int | None) -> ModelVer
     return version
 
 
-def _summary(row: Calculation | Row, urn: str, number: int) -> CalculationSummary:
+def _summary(
+    row: Calculation | Row, urn: str, number: int, integrity: CalculationIntegrity | None = None
+) -> CalculationSummary:
     amount, _, unit = row.declared_unit.partition(" ")
     return CalculationSummary(
         id=row.uuid,
@@ -251,15 +280,32 @@ def _summary(row: Calculation | Row, urn: str, number: int) -> CalculationSummar
         pcf=Amount(value=row.pcf, unit="kg CO2e"),
         declared_unit=DeclaredUnit(amount=float(amount), unit=unit),
         created_at=utc(row.created_at),
+        integrity=integrity,
     )
 
 
-def _info(row: Calculation | Row, urn: str, result: Result, owner: bool) -> CalculationInfo:
+def _info(
+    row: Calculation | Row,
+    urn: str,
+    result: Result,
+    owner: bool,
+    integrity: CalculationIntegrity | None = None,
+    public: set[str] | None = None,
+) -> CalculationInfo:
+    """The calculation as served; outside its tenant, sub-assemblies of products that are not
+    public are named only as "a private sub-assembly" (no URN, no hash)."""
+    used = [UsedModelVersion.model_validate(m) for m in row.model_versions]
+    if not owner:
+        used = [used[0]] + [
+            m if m.product in (public or set())
+            else UsedModelVersion(product=PRIVATE_SUB_ASSEMBLY)
+            for m in used[1:]
+        ]  # fmt: skip
     return CalculationInfo(
-        **_summary(row, urn, row.model_versions[0]["number"]).model_dump(),
+        **_summary(row, urn, row.model_versions[0]["number"], integrity).model_dump(),
         rule=row.rule,
         factor_sets=list(row.factor_sets),
-        model_versions=[UsedModelVersion.model_validate(m) for m in row.model_versions],
+        model_versions=used,
         software_version=row.software_version,
         input_hash=row.input_hash,
         created_by=row.created_by if owner else None,

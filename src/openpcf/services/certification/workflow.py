@@ -60,9 +60,11 @@ from openpcf.domain.certification import (
 )
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.ledger import CERTIFICATE_ISSUED, CERTIFICATE_PUBLISHED, CERTIFICATE_REVOKED
-from openpcf.domain.platform import Principal, Role, TenantKind
+from openpcf.domain.platform import PRIVATE_SUB_ASSEMBLY, Principal, Role, TenantKind
 from openpcf.domain.result import Result
+from openpcf.services.calculation.integrity import integrity_of_rows
 from openpcf.services.calculation.stored import _info as calculation_info
+from openpcf.services.calculation.stored import public_urns
 from openpcf.services.catalogue.products import loaded_version, own_product
 from openpcf.services.certification import ledger, signing
 from openpcf.services.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
@@ -129,7 +131,8 @@ def get_evidence(session: Session, who: Principal, submission_id: str) -> Eviden
     ]
     result = Result.model_validate_json(calc.result)
     # the owner's view of the calculation (full result): granted by the submission
-    info = calculation_info(calc, sub.product.urn, result, owner=True)
+    integrity = integrity_of_rows(session, [calc])[calc.id]
+    info = calculation_info(calc, sub.product.urn, result, owner=True, integrity=integrity)
     return Evidence(
         submission=_info(session, who, sub),
         calculation=info,
@@ -382,6 +385,7 @@ def _certify(
         result_sha = sha256_of_result(calc.result)
     except (OpenpcfError, NotCanonicalizable) as exc:
         raise Conflict(f"the stored calculation cannot be certified: {exc}") from None
+    public = public_urns(session, [m["product"] for m in calc.model_versions])
     sector = sub.sector or _sector_of(result.rule)
     issued = now.replace(microsecond=0)
     until = issued + timedelta(days=valid_days)
@@ -412,9 +416,13 @@ def _certify(
             "input_hash": calc.input_hash,
             "software_version": calc.software_version,
         },
+        # a published certificate is public: sub-assemblies of products that are not public
+        # are named by nothing more than "a private sub-assembly" (no URN, no hash)
         "model_versions": [
             {"product": m["product"], "number": m["number"], "sha256": m["sha256"]}
-            for m in calc.model_versions
+            if i == 0 or m["product"] in public
+            else {"product": PRIVATE_SUB_ASSEMBLY}
+            for i, m in enumerate(calc.model_versions)
         ],
         "verifier": {"body": sub.verifier.slug, "name": sub.verifier.name, "user": who.subject},
         "issued_at": instant(issued),

@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openpcf.domain.errors import OpenpcfError
-from openpcf.domain.platform import Principal
+from openpcf.domain.platform import CalculationIntegrity, Principal
 from openpcf.domain.result import Result
 from openpcf.io.pact.export import PactContext, product_footprint
 from openpcf.io.pact.schema import PactVersion
+from openpcf.services.calculation.integrity import integrity_of_rows
 from openpcf.services.catalogue.products import CPC_URN, loaded_version
 from openpcf.services.platform.access import readable_products, signed_in
 from openpcf.services.platform.accounts import utc
@@ -133,9 +134,11 @@ def list_footprints(
         chains: dict[tuple[int, str], list[Calculation]] = {}
         for calc, _product, _tenant, _mv in rows:
             chains.setdefault((calc.product_id, calc.profile), []).append(calc)
+        checked = integrity_of_rows(session, [r[0] for r in rows])
         out = []
         for calc, product, tenant, mv in rows:
-            doc = _footprint(who, calc, product, tenant, mv, version, chains)
+            doc = _flagged(_footprint(who, calc, product, tenant, mv, version, chains),
+                           checked[calc.id])  # fmt: skip
             if doc is not None and filters.match(doc):
                 out.append(doc)
         return out
@@ -158,7 +161,8 @@ def get_footprint(
                 .order_by(Calculation.id)
             ).all()
             chains = {(calc.product_id, calc.profile): list(chain)}
-            doc = _footprint(who, calc, product, tenant, mv, version, chains)
+            doc = _flagged(_footprint(who, calc, product, tenant, mv, version, chains),
+                           integrity_of_rows(session, [calc])[calc.id])  # fmt: skip
             if doc is not None:
                 return doc
     raise PactApiError(
@@ -171,6 +175,15 @@ def not_found_code(version: PactVersion) -> str:
     names it NotFound; v2.3's error table (index.bs, Error Codes) NoSuchFootprint. The official
     conformance suite's TESTCASE#8 checks exactly these."""
     return "NotFound" if version == "3" else "NoSuchFootprint"
+
+
+def _flagged(doc: dict[str, Any] | None, integrity: CalculationIntegrity) -> dict[str, Any] | None:
+    """A footprint of a calculation altered after it was made says so first in its comment
+    (PACT has no field for it; the comment is what a recipient reads)."""
+    if doc is None or integrity.ok:
+        return doc
+    comment = doc.get("comment")
+    return doc | {"comment": integrity.message + (f"\n{comment}" if comment else "")}
 
 
 def _query(who: Principal):
