@@ -133,6 +133,7 @@ class Call:
     anon: set[int]
     json: object = None
     content: str | None = None
+    media: str = "application/yaml"
     check: Callable[[Ctx, dict | list], None] | None = None
 
 
@@ -266,12 +267,40 @@ MONITORING_CASES = {
 }
 MODEL_YAML = MODEL.format(name="x", line="A line")
 
+# The national layer: importing issuance records and the claims summary are a regulator's (acme is
+# an enterprise: 403); a tenant's claims are its own; other's sets are no national sets.
+NATIONAL_CASES = {
+    "POST /green-certificates/issuances": [
+        Call(
+            "POST",
+            "/green-certificates/issuances",
+            403,
+            {401},
+            json=None,
+            content="id,volume,unit,generation,project,province,period_start,period_end,"
+            "issuer\nG-1,1,MWh,wind,p,CN-NM,2025-01-01,2025-01-31,i\n",
+            media="text/csv",
+        )
+    ],
+    "GET /green-certificates/claims": [
+        Call("GET", "/green-certificates/claims", 200, {401}, check=lambda c, b: b == [] or None)
+    ],
+    "GET /green-certificates/summary": [Call("GET", "/green-certificates/summary", 403, {401})],
+    "GET /factor-sets/{name}/{version}/diff": [
+        Call("GET", "/factor-sets/b-secret-set/1/diff?against=1", 404, {401})
+    ],
+    "GET /factor-sets/{name}/{version}/preview": [
+        Call("GET", "/factor-sets/b-secret-set/1/preview", 404, {401})
+    ],
+}
+
 
 def cases(ctx: Ctx) -> dict[str, list[Call]]:
     o = ctx.other
     return {
         **CERTIFICATION_CASES,
         **MONITORING_CASES,
+        **NATIONAL_CASES,
         "POST /auth/token": [],  # see test_client_credentials_act_for_their_own_tenant_only
         "GET /health": [Call("GET", "/health", 200, {200})],
         "GET /me": [Call("GET", "/me", 200, {200}, check=_in_acme)],
@@ -407,7 +436,7 @@ def test_route_isolates_tenants(ctx: Ctx, route: str) -> None:
         for who, expected in (("a", {call.a}), ("anon", call.anon)):
             headers = ctx.world.auth("acme/admin") if who == "a" else {}
             if call.content is not None:
-                headers = headers | {"content-type": "application/yaml"}
+                headers = headers | {"content-type": call.media}
             r = ctx.client.request(
                 call.method, call.url, headers=headers, json=call.json, content=call.content
             )

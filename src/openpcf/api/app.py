@@ -18,6 +18,7 @@ from openpcf.api.routers import (
     certification,
     factor_sets,
     factors,
+    green_certificates,
     ledger,
     meta,
     methodology,
@@ -62,6 +63,7 @@ TAGS = [
     {"name": "audit", "description": "Who changed what"},
     {"name": "certification", "description": "Submissions, review, signed certificates, keys"},
     {"name": "registry", "description": "Published certified footprints (public)"},
+    {"name": "green certificates", "description": "Issued certificates, national claims"},
     {"name": "ledger", "description": "Append-only hash chain: head, entries, verification"},
     {"name": "monitoring", "description": "Plant meters, live emissions, ETS allowances"},
     {"name": "meta", "description": "Liveness and identity"},
@@ -75,6 +77,7 @@ ROUTERS = tuple(
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
+        green_certificates,
     )
 )  # fmt: skip
 

@@ -40,7 +40,11 @@ from openpcf.services.catalogue.products import (
     own_product,
     readable_product,
 )
-from openpcf.services.certification.green_certificates import claim_certificates
+from openpcf.services.certification.green_certificates import (
+    CertificateRefused,
+    claim_certificates,
+    record_refusal,
+)
 from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
 from openpcf.services.platform.access import own, writer
 from openpcf.services.platform.accounts import utc
@@ -49,6 +53,16 @@ from openpcf.store.models import Calculation, ModelVersion, Product
 
 
 def run_calculation(
+    session: Session, who: Principal, urn: str, request: CalculationRequest
+) -> CalculationInfo:
+    try:
+        return _run_calculation(session, who, urn, request)
+    except CertificateRefused as exc:  # rolled back; the refusal itself is recorded
+        record_refusal(session, who.actor, who.tenant or "", exc)
+        raise
+
+
+def _run_calculation(
     session: Session, who: Principal, urn: str, request: CalculationRequest
 ) -> CalculationInfo:
     with session.begin():

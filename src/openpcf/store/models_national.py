@@ -1,0 +1,51 @@
+"""Tables of the national layer (see migration 0010): issued green electricity certificates
+as a registry operator imports them, and claims that a national uniqueness check displaced.
+
+A certificate id is claimable once across the whole platform: `certificate_claims` has a
+unique index on `certificate_id` alone (added by 0010); claims that existed twice before it
+(once per tenant was the old rule) were moved to `certificate_claim_conflicts`, earliest kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, Float, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openpcf.store.models import Base
+
+
+class CertificateIssuance(Base):
+    """One issued green electricity certificate (绿证), from an issuance-record import."""
+
+    __tablename__ = "green_certificate_issuances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kwh: Mapped[float] = mapped_column(Float)
+    generation: Mapped[str] = mapped_column(String(50))
+    project: Mapped[str] = mapped_column(String(300))
+    province: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    issuer: Mapped[str] = mapped_column(String(200))
+    imported_by: Mapped[str] = mapped_column(String(400))
+    imported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class CertificateClaimConflict(Base):
+    """A claim recorded under the old once-per-tenant rule for an id another claim holds."""
+
+    __tablename__ = "certificate_claim_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(200))
+    certificate_id: Mapped[str] = mapped_column(String(200), index=True)
+    product: Mapped[str] = mapped_column(String(500))
+    kwh: Mapped[float] = mapped_column(Float)
+    generation: Mapped[str] = mapped_column(String(50))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(200))
