@@ -46,14 +46,14 @@ def create_factor_set(session: Session, who: Principal, new: FactorSetCreate) ->
         )
         if exists is not None:
             raise Conflict(f"factor set {new.name}@{new.version} already exists")
-        data = _factor_data(new.factors)
+        data = factor_data(new.factors)
         row = FactorSetVersion(
             tenant_id=who.tenant_id,
             name=new.name,
             version=new.version,
             title=new.title,
             factors=data,
-            sha256=_digest(data),
+            sha256=digest_of(data),
             created_by=who.subject,
         )
         session.add(row)
@@ -75,8 +75,8 @@ def update_factor_set(
         if change.title is not None:
             row.title = change.title
         if change.factors is not None:
-            row.factors = _factor_data(change.factors)
-            row.sha256 = _digest(row.factors)
+            row.factors = factor_data(change.factors)
+            row.sha256 = digest_of(row.factors)
         session.flush()
         return _info(row)
 
@@ -224,7 +224,7 @@ def _own(session: Session, who: Principal, name: str, version: str) -> FactorSet
     return row
 
 
-def _factor_data(factors: list[Factor]) -> list[dict]:
+def factor_data(factors: list[Factor]) -> list[dict]:
     return [f.model_dump(mode="json", exclude_defaults=True) for f in factors]
 
 
@@ -232,7 +232,7 @@ def _factors(row: FactorSetVersion) -> list[Factor]:
     return [Factor.model_validate(f) for f in row.factors]
 
 
-def _digest(data: list[dict]) -> str:
+def digest_of(data: list[dict]) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
