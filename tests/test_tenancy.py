@@ -286,6 +286,11 @@ NATIONAL_CASES = {
         Call("GET", "/green-certificates/claims", 200, {401}, check=lambda c, b: b == [] or None)
     ],
     "GET /green-certificates/summary": [Call("GET", "/green-certificates/summary", 403, {401})],
+    "GET /monitoring/sites/{site}/meters/{meter}/ledger-proof": [
+        Call(
+            "GET", f"{SITE}/meters/b-meter/ledger-proof?start=2025-01-01&end=2025-01-31", 404, {401}
+        )
+    ],
     "GET /factor-sets/{name}/{version}/diff": [
         Call("GET", "/factor-sets/b-secret-set/1/diff?against=1", 404, {401})
     ],

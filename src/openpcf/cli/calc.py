@@ -28,6 +28,7 @@ from openpcf.services.calculation.project import Project, load_project
 from openpcf.services.calculation.uncertainty import monte_carlo
 from openpcf.services.catalogue.pulled_sets import kept_set
 from openpcf.services.certification.green_certificates import record_claims
+from openpcf.services.monitoring.direct_connection import names_meters, resolve_for_tenant
 from openpcf.store.db import sessions
 
 ProfileOption = Annotated[
@@ -74,6 +75,9 @@ def calc(
     try:
         kept = [kept_set(label) for label in factor_set or []]
         project = load_project(model, factors or [], kept)
+        if names_meters(project):  # a metered direct connection: readings of the local store
+            with sessions()() as session:
+                project = resolve_for_tenant(session, config.tenant(), project)
         result = calculate(project, gwp=gwp.value if gwp else None, profile=profile_id)
         violations = check_model(project, profile_id, result)
         # An unknown rule cannot be broken: the model is computed under the general rule and the

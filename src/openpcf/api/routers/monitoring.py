@@ -3,7 +3,7 @@ per window, the live snapshot and its server-sent event stream, and refused read
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -12,8 +12,9 @@ from starlette.responses import StreamingResponse
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.monitoring import AllowanceSpec, MeterSpec, SiteSpec
-from openpcf.services.errors import InvalidRequest
+from openpcf.services.errors import InvalidRequest, NotFound
 from openpcf.services.monitoring import live, registry
+from openpcf.services.monitoring.direct_connection import MeterProof, meter_proof
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 SiteId = Annotated[str, Path(description="site id", examples=["wuxi-mill"])]
@@ -125,3 +126,29 @@ def rejected(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[live.RejectedInfo]:
     return live.rejected(db, who, site, limit, offset)
+
+
+@router.get(
+    "/sites/{site}/meters/{meter}/ledger-proof",
+    response_model=MeterProof,
+    summary="A meter's readings over a period and the ledger entries chaining them, checked",
+    responses=responses(401, 404, 422),
+)
+def ledger_proof(
+    site: SiteId,
+    meter: Annotated[str, Path(description="meter id", examples=["wind-in"])],
+    start: Annotated[date, Query(description="first day (the site's time zone)")],
+    end: Annotated[date, Query(description="last day, inclusive")],
+    db: SessionDep,
+    who: PrincipalDep,
+) -> MeterProof:
+    """For a verifier (any role of the tenant): what a metered direct connection was computed
+    from, and whether every ledger entry still matches the stored readings."""
+    if start > end:
+        raise InvalidRequest(f"start {start} is after end {end}")
+    with db.begin():
+        registry.site_of(db, who, site)
+        try:
+            return meter_proof(db, who.tenant_id or 0, who.tenant or "", site, meter, start, end)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None

@@ -46,6 +46,7 @@ from openpcf.services.certification.green_certificates import (
     record_refusal,
 )
 from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
+from openpcf.services.monitoring.direct_connection import names_meters, resolve_metered
 from openpcf.services.platform.access import own, writer
 from openpcf.services.platform.accounts import utc
 from openpcf.services.recompute.usage import record_usage
@@ -70,6 +71,8 @@ def _run_calculation(
         product = own_product(session, who, urn)
         version = _version(session, product, request.version)
         project, used = stored_project(session, who, version, request.factor_sets)
+        if names_meters(project):
+            project = resolve_metered(session, who.tenant_id or 0, who.tenant or "", project)
         result = calculate(project, gwp=request.gwp, profile=request.profile)
         violations = check(project, request.profile, result)
         breaches = [v for v in violations if v.rule != request.profile]
