@@ -77,6 +77,7 @@ TABLES = {
     "recomputed_footprints",
     "green_certificate_issuances",
     "certificate_claim_conflicts",
+    "rule_versions",
 }
 MODEL = """
 openpcf: 1

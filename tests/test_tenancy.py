@@ -291,6 +291,26 @@ NATIONAL_CASES = {
             "GET", f"{SITE}/meters/b-meter/ledger-proof?start=2025-01-01&end=2025-01-31", 404, {401}
         )
     ],
+    "GET /national/products": [Call("GET", "/national/products", 200, {200})],
+    "GET /rules/{rule_id}/versions": [Call("GET", "/rules/cement/versions", 200, {200})],
+    "POST /rules/{rule_id}/versions": [
+        Call(
+            "POST",
+            "/rules/cement/versions?version=9&valid_from=2026-01-01",
+            403,
+            {401},
+            content="id: cement\n",
+        )
+    ],
+    "POST /rules/{rule_id}/versions/{version}/publish": [
+        Call("POST", "/rules/cement/versions/9/publish", 403, {401})
+    ],
+    "POST /rules/{rule_id}/versions/{version}/withdraw": [
+        Call("POST", "/rules/cement/versions/9/withdraw?on=2026-01-01", 403, {401})
+    ],
+    "GET /rules/{rule_id}/versions/{version}/diff": [
+        Call("GET", "/rules/cement/versions/9/diff", 404, {404})
+    ],
     "GET /factor-sets/{name}/{version}/diff": [
         Call("GET", "/factor-sets/b-secret-set/1/diff?against=1", 404, {401})
     ],

@@ -65,7 +65,7 @@ ENTERPRISE_PAGES = [
     "/app/submissions",
 ]
 VERIFIER_PAGES = ["/verify/queue"]
-REGULATOR_PAGES = ["/regulate/coverage", "/regulate/factor-sets"]
+REGULATOR_PAGES = ["/regulate/coverage", "/regulate/factor-sets", "/regulate/products"]
 
 
 def _pages(ctx: Ctx, pages: list[str]) -> list[str]:

@@ -23,10 +23,12 @@ from openpcf.api.routers import (
     meta,
     methodology,
     monitoring,
+    national,
     pact_v2,
     pact_v3,
     products,
     registry,
+    rule_versions,
     supplier_requests,
 )
 from openpcf.store.db import read_sessions, sessions
@@ -77,7 +79,7 @@ ROUTERS = tuple(
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
-        green_certificates,
+        green_certificates, rule_versions, national,
     )
 )  # fmt: skip
 

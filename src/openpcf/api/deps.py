@@ -61,3 +61,23 @@ def principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+async def text_body(request: Request, media_types: tuple[str, ...], limit: int) -> str:
+    """The raw request body as UTF-8 text of one of `media_types`, at most `limit` bytes."""
+    from openpcf.api.errors import PayloadTooLarge, UnsupportedMediaType
+
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in media_types:
+        raise UnsupportedMediaType(
+            f"unsupported media type '{media}'; send {' or '.join(media_types)}"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnsupportedMediaType("the body must be UTF-8 text") from None

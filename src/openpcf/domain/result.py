@@ -135,6 +135,11 @@ class Result(_Frozen):
     contributions: tuple[Contribution, ...]
     profile: str
     rule: str = Field(description="product rule id, or 'general' when the model names none")
+    rule_version: str | None = Field(
+        default=None,
+        description="version of the product rule in force on the calculation's date, where the "
+        "platform recorded it ('bundled@<openpcf version>' for the rule openpcf ships)",
+    )
     factor_set: str
     gwp: str
     allocation: str = Field(description="how the main product's share of the burden was set")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -46,8 +49,30 @@ def profiles() -> dict[str, Profile]:
 
 
 @lru_cache(maxsize=1)
-def product_rules() -> dict[str, ProductRule]:
+def bundled_rules() -> dict[str, ProductRule]:
+    """The rules openpcf ships: the initial published version of each."""
     return _load_all("products", ProductRule)
+
+
+# Rule versions a regulator published that are in force for the calculation under way, by id
+# (set by `services.catalogue.rule_versions.in_force`); absent outside one.
+_IN_FORCE: ContextVar[Mapping[str, ProductRule] | None] = ContextVar("rules_in_force", default=None)
+
+
+def product_rules() -> dict[str, ProductRule]:
+    """The bundled rules, with published versions in force replacing them where set."""
+    override = _IN_FORCE.get()
+    return {**bundled_rules(), **override} if override else bundled_rules()
+
+
+@contextmanager
+def rules_in_force(rules: Mapping[str, ProductRule]) -> Iterator[None]:
+    """Compute with these rule versions (by id) in place of the bundled ones, in this context."""
+    token = _IN_FORCE.set(rules)
+    try:
+        yield
+    finally:
+        _IN_FORCE.reset(token)
 
 
 def profile(profile_id: str, where: Location | None = None) -> Profile:

@@ -9,8 +9,9 @@ unique index on `certificate_id` alone (added by 0010); claims that existed twic
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, DateTime, Float, String, func
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openpcf.store.models import Base
@@ -49,3 +50,25 @@ class CertificateClaimConflict(Base):
     generation: Mapped[str] = mapped_column(String(50))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[str] = mapped_column(String(200))
+
+
+class RuleVersion(Base):
+    """A version of a product rule a regulator uploaded: a draft, then published (immutable but
+    for its withdrawal date), in force from `valid_from` until a later version or withdrawal."""
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (UniqueConstraint("rule_id", "version"),)
+    __audit_omit__ = frozenset({"document"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[str] = mapped_column(String(50))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[date] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(400))

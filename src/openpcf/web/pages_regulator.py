@@ -1,5 +1,6 @@
 """Regulator pages: factor-set versions (the bundled national set and the regulator's own, with
-their publish state) and the coverage of certification by province and by product rule."""
+their publish state), the coverage of certification by province and by product rule, and the
+national list of products with the status of each one's rule."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
-from openpcf.services.catalogue import coverage, factor_sets
+from openpcf.services.catalogue import coverage, factor_sets, national_products
 from openpcf.web.auth import Csrf, Regulator
 from openpcf.web.common import call, problems
 from openpcf.web.render import render
@@ -56,3 +57,10 @@ def coverage_page(request: Request, user: Regulator) -> Response:
     report = call(request, coverage.coverage, user.principal)
     top = max((r.products for r in report.by_province), default=0)
     return render(request, "regulator/coverage.html", {"report": report, "top": top})
+
+
+@router.get("/regulate/products")
+def products_page(request: Request, user: Regulator) -> Response:
+    """The national list of products and the status of each one's rule."""
+    catalogue = call(request, national_products.product_catalogue)
+    return render(request, "regulator/products.html", {"catalogue": catalogue})

@@ -125,6 +125,7 @@ def nav_for(user: WebUser | None, lang: str) -> list[tuple[str, str, str]]:
         links += [
             ("/regulate/factor-sets", t("Factor sets"), "factor-sets"),
             ("/regulate/coverage", t("Coverage"), "coverage"),
+            ("/regulate/products", t("Product rules"), "products"),
             ("/monitoring", t("Monitoring"), "monitoring"),
         ]
     links += [("/registry", t("Registry"), "registry"), ("/compare", t("Compare"), "compare")]

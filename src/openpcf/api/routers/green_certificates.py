@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 
-from openpcf.api.deps import PrincipalDep, SessionDep
-from openpcf.api.errors import PayloadTooLarge, UnsupportedMediaType, responses
+from openpcf.api.deps import PrincipalDep, SessionDep, text_body
+from openpcf.api.errors import responses
 from openpcf.domain.platform import Principal
 from openpcf.io.gec_issuance_csv import COLUMNS, MAX_BYTES
 from openpcf.services.certification import gec_issuance
@@ -24,18 +24,7 @@ EXAMPLE = (
 
 async def csv_document(request: Request) -> str:
     """The raw request body: a UTF-8 CSV, bounded in size."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in ("text/csv", "text/plain"):
-        raise UnsupportedMediaType(f"unsupported media type '{media}'; send text/csv")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BYTES:
-            raise PayloadTooLarge(f"the file is larger than {MAX_BYTES} bytes")
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnsupportedMediaType("the file must be UTF-8 text") from None
+    return await text_body(request, ("text/csv", "text/plain"), MAX_BYTES)
 
 
 @router.post(

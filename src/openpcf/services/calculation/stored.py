@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import date
 
 from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import profile as load_profile
+from openpcf.rules.catalogue import rules_in_force
 from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.check import check
 from openpcf.services.calculation.project import Project
@@ -40,6 +42,7 @@ from openpcf.services.catalogue.products import (
     own_product,
     readable_product,
 )
+from openpcf.services.catalogue.rule_versions import in_force
 from openpcf.services.certification.green_certificates import (
     CertificateRefused,
     claim_certificates,
@@ -73,8 +76,11 @@ def _run_calculation(
         project, used = stored_project(session, who, version, request.factor_sets)
         if names_meters(project):
             project = resolve_metered(session, who.tenant_id or 0, who.tenant or "", project)
-        result = calculate(project, gwp=request.gwp, profile=request.profile)
-        violations = check(project, request.profile, result)
+        rules, versions = in_force(session, date.today())  # the rules in force today
+        with rules_in_force(rules):
+            result = calculate(project, gwp=request.gwp, profile=request.profile)
+            violations = check(project, request.profile, result)
+        result = result.model_copy(update={"rule_version": versions.get(result.rule)})
         breaches = [v for v in violations if v.rule != request.profile]
         if breaches and not request.allow_violations:
             raise RuleViolation(

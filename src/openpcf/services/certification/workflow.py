@@ -362,6 +362,7 @@ def _certify(
         "profile": result.profile,
         "gwp": result.gwp,
         "rule": result.rule,
+        "rule_version": result.rule_version,
         "factor_sets": list(calc.factor_sets),
         "calculation": {
             "id": calc.uuid,

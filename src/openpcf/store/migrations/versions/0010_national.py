@@ -1,5 +1,6 @@
 """The national layer: a green certificate claimable once on the whole platform, issued
-certificates imported from the registry, and claims displaced by the new uniqueness.
+certificates imported from the registry, claims displaced by the new uniqueness, and product
+rule versions regulators publish.
 
 Revision ID: 0010
 Revises: 0007
@@ -67,6 +68,27 @@ def upgrade() -> None:
         "DELETE FROM certificate_claims WHERE id IN (SELECT id FROM (SELECT c.id "
         f"{later}) AS moved)"
     )
+    op.create_table(
+        "rule_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), sa.ForeignKey("tenants.id"), nullable=True),
+        sa.Column("rule_id", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.String(length=50), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("withdrawn_on", sa.Date(), nullable=True),
+        sa.Column("created_by", sa.String(length=400), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_by", sa.String(length=400), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("rule_id", "version"),
+    )
+    op.create_index("ix_rule_versions_tenant_id", "rule_versions", ["tenant_id"])
+    op.create_index("ix_rule_versions_rule_id", "rule_versions", ["rule_id"])
     op.create_index(
         "uq_certificate_claims_certificate_id",
         "certificate_claims",
@@ -77,5 +99,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_certificate_claims_certificate_id", table_name="certificate_claims")
+    op.drop_table("rule_versions")
     op.drop_table("certificate_claim_conflicts")
     op.drop_table("green_certificate_issuances")
