@@ -11,5 +11,6 @@ from openpcf.store import (
     models_monitoring,  # noqa: F401
     models_national,  # noqa: F401
     models_pact,  # noqa: F401
+    models_policy,  # noqa: F401
     models_recompute,  # noqa: F401
 )
