@@ -327,6 +327,18 @@ NATIONAL_CASES = {
             "GET", f"{SITE}/meters/b-meter/ledger-proof?start=2025-01-01&end=2025-01-31", 404, {401}
         )
     ],
+    "POST /monitoring/sites/{site}/green-certificates": [
+        Call(
+            "POST",
+            f"{SITE}/green-certificates",
+            404,
+            {401},
+            json={"certificate_id": "G-9", "amount": 1, "unit": "MWh", "generation": "wind"},
+        )
+    ],
+    "GET /monitoring/sites/{site}/renewable-share": [
+        Call("GET", f"{SITE}/renewable-share?year=2025", 404, {401})
+    ],
     "GET /national/products": [Call("GET", "/national/products", 200, {200})],
     "GET /rules/{rule_id}/versions": [Call("GET", "/rules/cement/versions", 200, {200})],
     "POST /rules/{rule_id}/versions": [

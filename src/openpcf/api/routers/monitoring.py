@@ -13,7 +13,8 @@ from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.monitoring import AllowanceSpec, MeterSpec, SiteSpec
 from openpcf.services.errors import InvalidRequest, NotFound
-from openpcf.services.monitoring import live, registry
+from openpcf.services.monitoring import data_centre, live, registry
+from openpcf.services.monitoring.data_centre import DataCentreShare, SiteCertificate
 from openpcf.services.monitoring.direct_connection import MeterProof, meter_proof
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
@@ -152,3 +153,31 @@ def ledger_proof(
             return meter_proof(db, who.tenant_id or 0, who.tenant or "", site, meter, start, end)
         except LookupError as exc:
             raise NotFound(str(exc)) from None
+
+
+@router.post(
+    "/sites/{site}/green-certificates",
+    status_code=status.HTTP_201_CREATED,
+    summary="Claim a green certificate for a site's consumption (once on the platform)",
+    responses=responses(401, 403, 404, 422),
+)
+def claim_certificate(
+    site: SiteId, cert: SiteCertificate, db: SessionDep, who: PrincipalDep
+) -> dict[str, object]:
+    (c,) = data_centre.claim_for_site(db, who, site, cert)
+    return {"certificate_id": c.certificate_id, "kwh": c.kwh, "generation": c.generation}
+
+
+@router.get(
+    "/sites/{site}/renewable-share",
+    response_model=DataCentreShare,
+    summary="A data centre's renewable share by month and year, against its province's requirement",
+    responses=responses(401, 404, 422),
+)
+def renewable_share(
+    site: SiteId,
+    db: SessionDep,
+    who: PrincipalDep,
+    year: Annotated[int, Query(ge=2000, le=2100, examples=[2025])],
+) -> DataCentreShare:
+    return data_centre.renewable_share(db, who, site, year)

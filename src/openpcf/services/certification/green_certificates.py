@@ -97,7 +97,14 @@ def claim_certificates(session: Session, tenant: str, project: Project, who: str
     claims = claims_in(project)
     if not claims:
         return []
-    product = product_key(project)
+    return claim(session, tenant, product_key(project), claims, who)
+
+
+def claim(
+    session: Session, tenant: str, product: str, claims: list[Claim], who: str
+) -> list[Claim]:
+    """Claim certificates for `product` (a product URN, a model file, or 'site:<slug>' for a
+    monitored site's consumption) in the caller's transaction; see `claim_certificates`."""
     ids = [c.certificate_id for c in claims]
     existing = {
         row.certificate_id: row

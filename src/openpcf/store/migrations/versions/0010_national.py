@@ -89,6 +89,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_rule_versions_tenant_id", "rule_versions", ["tenant_id"])
     op.create_index("ix_rule_versions_rule_id", "rule_versions", ["rule_id"])
+    op.add_column(
+        "monitoring_sites",
+        sa.Column("type", sa.String(length=20), server_default="plant", nullable=False),
+    )
     op.create_index(
         "uq_certificate_claims_certificate_id",
         "certificate_claims",
@@ -99,6 +103,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_certificate_claims_certificate_id", table_name="certificate_claims")
+    with op.batch_alter_table("monitoring_sites") as batch:
+        batch.drop_column("type")
     op.drop_table("rule_versions")
     op.drop_table("certificate_claim_conflicts")
     op.drop_table("green_certificate_issuances")
