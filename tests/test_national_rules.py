@@ -184,3 +184,54 @@ def test_the_product_list_names_every_shared_product_with_its_status(ctx: Ctx) -
     for _, _, item_zh in shared:
         assert item_zh in page
     assert page.count('data-status="') == len(body["items"])
+
+
+def test_procurement_thresholds_grade_results_and_filter_the_registry(ctx: Ctx) -> None:
+    reg, acme = ctx.world.auth("gov/admin"), ctx.world.auth("acme/member")
+    assert ctx.client.post("/products", json={"slug": "clinker-a", "name": "Clinker A"},
+                           headers=acme).status_code == 201  # fmt: skip
+    r = ctx.client.post(f"/products/{URN}/versions", content=MODEL,
+                        headers=acme | {"content-type": "application/yaml"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    today = date.today().isoformat()
+    setting = {"rule_id": "clinker", "declared_unit": "1000 kg", "threshold_kg_co2e": 600,
+               "grades": [{"grade": "1级", "max_kg_co2e": 520}, {"grade": "2级", "max_kg_co2e": 700}],
+               "source": "test setting (hand-made numbers)", "valid_from": today}  # fmt: skip
+    r = ctx.client.post("/national/procurement-thresholds", json=setting, headers=acme)
+    assert r.status_code == 403
+    r = ctx.client.post("/national/procurement-thresholds", json=setting, headers=reg)
+    assert r.status_code == 201, r.text
+    assert r.json()["declared_unit"] == "1000 kg"
+    # the clinker model declares 1 t, a different declared unit: nothing applies to it
+    assert _calc(ctx)["result"]["procurement"] is None
+    r = ctx.client.post("/national/procurement-thresholds", json=setting | {"declared_unit": "1 t"},
+                        headers=reg)  # fmt: skip
+    assert r.status_code == 201, r.text
+    calc = _calc(ctx)
+    # 1.55 t × 10 + 500 = 515.5 kg CO2e, plus 1 kWh of grid power (< 1 kg): under 520 -> 1级,
+    # and under the 600 threshold
+    assert 515.5 < calc["pcf"]["value"] < 516.5
+    check = calc["result"]["procurement"]
+    assert (check["grade"], check["meets_threshold"]) == ("1级", True)
+    assert calc["result"]["grade"] == "1级"
+    # certified and published, the registry shows the grade and filters on the threshold
+    cert = _certify(ctx, calc["id"])
+    sub = ctx.client.get("/certification/submissions", headers=acme).json()[0]["id"]
+    r = ctx.client.post(
+        f"/certification/submissions/{sub}/transitions",
+        json={"action": "publish"},
+        headers=ctx.world.auth("acme/admin"),
+    )
+    assert r.status_code == 200, r.text
+    meets = ctx.client.get("/registry/certificates?meets_threshold=true").json()
+    assert [(e["certificate_id"], e["grade"], e["meets_procurement"]) for e in meets] == [
+        (cert, "1级", True)]  # fmt: skip
+    assert ctx.client.get("/registry/certificates?meets_threshold=false").json() == []
+    # a stricter threshold from today (the newer setting wins): it no longer meets it
+    r = ctx.client.post("/national/procurement-thresholds",
+                        json=setting | {"declared_unit": "1 t", "threshold_kg_co2e": 510},
+                        headers=reg)  # fmt: skip
+    assert r.status_code == 201
+    assert ctx.client.get("/registry/certificates?meets_threshold=true").json() == []
+    (entry,) = ctx.client.get("/registry/certificates?meets_threshold=false").json()
+    assert entry["meets_procurement"] is False

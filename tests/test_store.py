@@ -79,6 +79,7 @@ TABLES = {
     "green_certificate_issuances",
     "certificate_claim_conflicts",
     "rule_versions",
+    "procurement_thresholds",
 }
 MODEL = """
 openpcf: 1

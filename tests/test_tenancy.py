@@ -339,6 +339,24 @@ NATIONAL_CASES = {
     "GET /monitoring/sites/{site}/renewable-share": [
         Call("GET", f"{SITE}/renewable-share?year=2025", 404, {401})
     ],
+    "GET /national/procurement-thresholds": [
+        Call("GET", "/national/procurement-thresholds", 200, {200})
+    ],
+    "POST /national/procurement-thresholds": [
+        Call(
+            "POST",
+            "/national/procurement-thresholds",
+            403,
+            {401},
+            json={
+                "rule_id": "cement",
+                "declared_unit": "1 t",
+                "threshold_kg_co2e": 1,
+                "source": "x",
+                "valid_from": "2026-01-01",
+            },
+        )
+    ],
     "GET /national/products": [Call("GET", "/national/products", 200, {200})],
     "GET /rules/{rule_id}/versions": [Call("GET", "/rules/cement/versions", 200, {200})],
     "POST /rules/{rule_id}/versions": [

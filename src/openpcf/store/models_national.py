@@ -72,3 +72,22 @@ class RuleVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(400))
+
+
+class ProcurementThreshold(Base):
+    """Grade classes and a green-procurement threshold a regulator set for a product rule and
+    declared unit, with its source and validity."""
+
+    __tablename__ = "procurement_thresholds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100), index=True)
+    declared_unit: Mapped[str] = mapped_column(String(100))
+    threshold_kg_co2e: Mapped[float | None] = mapped_column(Float)
+    grades: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(1000))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

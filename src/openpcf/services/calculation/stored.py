@@ -36,6 +36,7 @@ from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.check import check
 from openpcf.services.calculation.project import Project
 from openpcf.services.catalogue.factor_sets import published_sets
+from openpcf.services.catalogue.procurement import assess
 from openpcf.services.catalogue.products import (
     latest_version,
     loaded_version,
@@ -81,6 +82,13 @@ def _run_calculation(
             result = calculate(project, gwp=request.gwp, profile=request.profile)
             violations = check(project, request.profile, result)
         result = result.model_copy(update={"rule_version": versions.get(result.rule)})
+        du = result.declared_unit
+        bought = assess(session, result.rule, f"{du.amount:g} {du.unit}", result.pcf.value,
+                        date.today())  # fmt: skip
+        if bought is not None:  # the regulator's grades and procurement threshold
+            result = result.model_copy(
+                update={"procurement": bought, "grade": result.grade or bought.grade}
+            )
         breaches = [v for v in violations if v.rule != request.profile]
         if breaches and not request.allow_violations:
             raise RuleViolation(

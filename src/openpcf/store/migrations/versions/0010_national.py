@@ -1,6 +1,6 @@
 """The national layer: a green certificate claimable once on the whole platform, issued
 certificates imported from the registry, claims displaced by the new uniqueness, and product
-rule versions regulators publish.
+rule versions regulators publish, procurement thresholds, and data-centre sites.
 
 Revision ID: 0010
 Revises: 0008
@@ -89,6 +89,25 @@ def upgrade() -> None:
     )
     op.create_index("ix_rule_versions_tenant_id", "rule_versions", ["tenant_id"])
     op.create_index("ix_rule_versions_rule_id", "rule_versions", ["rule_id"])
+    op.create_table(
+        "procurement_thresholds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), sa.ForeignKey("tenants.id"), nullable=True),
+        sa.Column("rule_id", sa.String(length=100), nullable=False),
+        sa.Column("declared_unit", sa.String(length=100), nullable=False),
+        sa.Column("threshold_kg_co2e", sa.Float(), nullable=True),
+        sa.Column("grades", sa.JSON(), nullable=False),
+        sa.Column("source", sa.String(length=1000), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=True),
+        sa.Column("created_by", sa.String(length=400), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_procurement_thresholds_tenant_id", "procurement_thresholds", ["tenant_id"])
+    op.create_index("ix_procurement_thresholds_rule_id", "procurement_thresholds", ["rule_id"])
     op.add_column(
         "monitoring_sites",
         sa.Column("type", sa.String(length=20), server_default="plant", nullable=False),
@@ -105,6 +124,7 @@ def downgrade() -> None:
     op.drop_index("uq_certificate_claims_certificate_id", table_name="certificate_claims")
     with op.batch_alter_table("monitoring_sites") as batch:
         batch.drop_column("type")
+    op.drop_table("procurement_thresholds")
     op.drop_table("rule_versions")
     op.drop_table("certificate_claim_conflicts")
     op.drop_table("green_certificate_issuances")
