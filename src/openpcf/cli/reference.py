@@ -224,7 +224,7 @@ def _show_yaml(get: Callable[[str], BaseModel], item_id: str) -> None:
 def factors_pull(
     url: Annotated[str, typer.Argument(help="GET /factor-sets/NAME/VERSION of a platform.")],
     token: Annotated[
-        str | None, typer.Option(envvar="OPENPCF_TOKEN", help="A bearer token for the platform.")
+        str | None, typer.Option(help="A bearer token for the platform (a personal token).")
     ] = None,
 ) -> None:
     """Keep a published (national) factor set from a platform, for `--factor-set NAME@VERSION`."""
