@@ -73,6 +73,15 @@ def _clinker_v2(grades: list[dict]) -> str:
     return yaml.safe_dump(data, allow_unicode=True)
 
 
+def _clinker_product(ctx: Ctx) -> None:
+    acme = ctx.world.auth("acme/member")
+    r = ctx.client.post("/products", json={"slug": "clinker-a", "name": "Clinker A"}, headers=acme)
+    assert r.status_code == 201, r.text
+    r = ctx.client.post(f"/products/{URN}/versions", content=MODEL,
+                        headers=acme | {"content-type": "application/yaml"})  # fmt: skip
+    assert r.status_code == 201, r.text
+
+
 def _calc(ctx: Ctx) -> dict:
     r = ctx.client.post(f"/products/{URN}/calculations", json={"allow_violations": True},
                         headers=ctx.world.auth("acme/member"))  # fmt: skip
@@ -101,11 +110,7 @@ def _certify(ctx: Ctx, calc_id: str) -> str:
 
 def test_a_published_rule_version_is_used_from_its_date_and_recorded(ctx: Ctx) -> None:
     reg, acme = ctx.world.auth("gov/admin"), ctx.world.auth("acme/member")
-    assert ctx.client.post("/products", json={"slug": "clinker-a", "name": "Clinker A"},
-                           headers=acme).status_code == 201  # fmt: skip
-    r = ctx.client.post(f"/products/{URN}/versions", content=MODEL,
-                        headers=acme | {"content-type": "application/yaml"})  # fmt: skip
-    assert r.status_code == 201, r.text
+    _clinker_product(ctx)
     first = _calc(ctx)
     assert first["result"]["rule_version"] == BUNDLED
     assert first["result"]["grade"] is None  # the bundled clinker rule has no grades
@@ -188,11 +193,7 @@ def test_the_product_list_names_every_shared_product_with_its_status(ctx: Ctx) -
 
 def test_procurement_thresholds_grade_results_and_filter_the_registry(ctx: Ctx) -> None:
     reg, acme = ctx.world.auth("gov/admin"), ctx.world.auth("acme/member")
-    assert ctx.client.post("/products", json={"slug": "clinker-a", "name": "Clinker A"},
-                           headers=acme).status_code == 201  # fmt: skip
-    r = ctx.client.post(f"/products/{URN}/versions", content=MODEL,
-                        headers=acme | {"content-type": "application/yaml"})  # fmt: skip
-    assert r.status_code == 201, r.text
+    _clinker_product(ctx)
     today = date.today().isoformat()
     setting = {"rule_id": "clinker", "declared_unit": "1000 kg", "threshold_kg_co2e": 600,
                "grades": [{"grade": "1级", "max_kg_co2e": 520}, {"grade": "2级", "max_kg_co2e": 700}],

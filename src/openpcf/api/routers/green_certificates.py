@@ -24,7 +24,8 @@ EXAMPLE = (
 
 async def csv_document(request: Request) -> str:
     """The raw request body: a UTF-8 CSV, bounded in size."""
-    return await text_body(request, ("text/csv", "text/plain"), MAX_BYTES)
+    text, _ = await text_body(request, ("text/csv", "text/plain"), MAX_BYTES, "the file")
+    return text.removeprefix("\ufeff")
 
 
 @router.post(

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/national", tags=["methodology"])
     response_model=ProductCatalogue,
     summary="The products national lists name, each with its rule status (published, draft, "
     "missing), and progress toward 100 rules by 2027 and 200 by 2030",
-    responses=responses(),
+    responses=responses(401),
 )
 def products(db: SessionDep) -> ProductCatalogue:
     return product_catalogue(db)
@@ -31,7 +31,7 @@ def products(db: SessionDep) -> ProductCatalogue:
     "/procurement-thresholds",
     response_model=list[ThresholdInfo],
     summary="Grades and green-procurement thresholds by product rule and declared unit",
-    responses=responses(),
+    responses=responses(401),
 )
 def list_thresholds(
     db: SessionDep, rule: Annotated[str | None, Query(max_length=100)] = None

@@ -19,12 +19,13 @@ Version = Annotated[str, Path(examples=["2026.1"])]
 
 
 async def yaml_document(request: Request) -> str:
-    return await text_body(request, ("application/yaml", "application/x-yaml", "text/yaml"),
-                           MAX_BYTES)  # fmt: skip
+    media = ("application/yaml", "application/x-yaml", "text/yaml")
+    text, _ = await text_body(request, media, MAX_BYTES, "the rule")
+    return text
 
 
 @router.get("", response_model=list[RuleVersionInfo], summary="Published and draft versions",
-            responses=responses())  # fmt: skip
+            responses=responses(401))  # fmt: skip
 def list_versions(rule_id: RuleId, db: SessionDep) -> list[RuleVersionInfo]:
     return rule_versions.versions(db, rule_id)
 
