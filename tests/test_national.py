@@ -15,6 +15,7 @@ from openpcf.domain.platform import Role, TenantKind
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from tests.platform_world import World, make_world
+from tests.web_world import PASSWORD, sign_in
 
 STEEL_V1 = {"id": "cn-national/steel-hr", "name": "Hot-rolled steel (national average)",
             "unit": "kg", "co2e": 2.0, "gwp": "AR5", "source": "national test set",
@@ -61,7 +62,8 @@ def ctx(database_url: str) -> Iterator[Ctx]:
     op = accounts.operator("tests")
     accounts.create_tenant(factory(), op, "regulator", "Regulator", kind=TenantKind.regulator)
     for role in (Role.admin, Role.member):
-        new = accounts.create_user(factory(), op, "regulator", f"{role.value}@reg.example", role)
+        new = accounts.create_user(factory(), op, "regulator", f"{role.value}@reg.example", role,
+                                   password=PASSWORD)  # fmt: skip
         world.tokens[f"regulator/{role.value}"] = new.token.token
     with TestClient(create_app(database_url)) as client:
         yield Ctx(client, world)
@@ -190,5 +192,11 @@ def test_a_green_certificate_is_claimed_once_nationally(ctx: Ctx) -> None:
     assert (summary["issued_certificates"], summary["issued_kwh"]) == (3, 4000.0)
     r = ctx.client.get("/green-certificates/summary", headers=ctx.world.auth("acme/admin"))
     assert r.status_code == 403
+    # the regulator's page shows the same
+    web = TestClient(ctx.client.app)
+    sign_in(web, "admin@reg.example")
+    page = web.get("/regulate/green-certificates").text
+    assert '<span class="value" id="gec-issued">3</span>' in page
+    assert '<td>CN-NM</td><td>wind</td><td class="num">1</td>' in page
     assert [c["certificate_id"] for c in ctx.client.get(
         "/green-certificates/claims", headers=ctx.world.auth("beta/member")).json()] == []  # fmt: skip

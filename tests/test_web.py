@@ -65,7 +65,12 @@ ENTERPRISE_PAGES = [
     "/app/submissions",
 ]
 VERIFIER_PAGES = ["/verify/queue"]
-REGULATOR_PAGES = ["/regulate/coverage", "/regulate/factor-sets", "/regulate/products"]
+REGULATOR_PAGES = [
+    "/regulate/coverage",
+    "/regulate/factor-sets",
+    "/regulate/products",
+    "/regulate/green-certificates",
+]
 
 
 def _pages(ctx: Ctx, pages: list[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """Regulator pages: factor-set versions (the bundled national set and the regulator's own, with
 their publish state), the coverage of certification by province and by product rule, and the
-national list of products with the status of each one's rule."""
+national list of products with the status of each one's rule, and green certificates claimed
+by province and generation type."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
 from openpcf.services.catalogue import coverage, factor_sets, national_products
+from openpcf.services.certification import gec_issuance
 from openpcf.services.policy.regions import policies_without_certificates
 from openpcf.web.auth import Csrf, Regulator
 from openpcf.web.common import call, problems
@@ -67,3 +69,10 @@ def products_page(request: Request, user: Regulator) -> Response:
     """The national list of products and the status of each one's rule."""
     catalogue = call(request, national_products.product_catalogue)
     return render(request, "regulator/products.html", {"catalogue": catalogue})
+
+
+@router.get("/regulate/green-certificates")
+def green_certificates_page(request: Request, user: Regulator) -> Response:
+    """Green certificates claimed across the platform, by province and generation type."""
+    summary = call(request, gec_issuance.claim_summary, user.principal)
+    return render(request, "regulator/green_certificates.html", {"summary": summary})
