@@ -13,7 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
+from openpcf.domain.result import Result
 from openpcf.factors.bundled import bundled_set
+from openpcf.io.label import label_svg
 from openpcf.services.monitoring.ingest import Ingestor
 from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
 from openpcf.services.platform import accounts
@@ -121,6 +123,9 @@ def test_metered_on_site_share_of_55_percent_is_not_credited(api) -> None:
     assert "generation 10000 kWh, on-site use 5500 kWh, consumption 8000 kWh" in said
     assert "9 stored readings" in said
     assert not _notes(metered, "DIRECT_CONNECTION_DECLARED")
+    # the label's description says which evidence it rests on
+    assert "direct connection declared, not metered" in label_svg(Result.model_validate(declared))
+    assert "direct connection metered" in label_svg(Result.model_validate(metered))
     # the verifier's proof: the chained entries of green-in match the stored readings
     r = client.get("/monitoring/sites/dc/meters/green-in/ledger-proof?start=2025-03-01"
                    "&end=2025-03-31", headers=world.auth("acme/verifier"))  # fmt: skip

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
 from openpcf.domain.platform import Role, TenantKind
+from openpcf.domain.result import Result
+from openpcf.io.label import label_svg
 from openpcf.rules.catalogue import bundled_rules
 from openpcf.services.catalogue.rule_versions import BUNDLED
 from openpcf.services.platform import accounts
@@ -215,6 +217,9 @@ def test_procurement_thresholds_grade_results_and_filter_the_registry(ctx: Ctx) 
     check = calc["result"]["procurement"]
     assert (check["grade"], check["meets_threshold"]) == ("1级", True)
     assert calc["result"]["grade"] == "1级"
+    assert "等级 Grade  1级 · 符合绿色采购 meets procurement" in label_svg(
+        Result.model_validate(calc["result"])
+    )
     # certified and published, the registry shows the grade and filters on the threshold
     cert = _certify(ctx, calc["id"])
     sub = ctx.client.get("/certification/submissions", headers=acme).json()[0]["id"]
