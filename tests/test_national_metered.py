@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
+from openpcf.domain.platform import Role, TenantKind
 from openpcf.domain.result import Result
 from openpcf.factors.bundled import bundled_set
 from openpcf.io.label import label_svg
@@ -70,6 +71,10 @@ def api(database_url: str) -> Iterator[tuple[TestClient, World, str]]:
     with factory() as s:
         who = tenant_principal(s, "acme", accounts.operator("tests"))
     apply_plant(factory(), who, plant_from(PLANT))
+    op = accounts.operator("tests")
+    accounts.create_tenant(factory(), op, "cnverify", "Verifier", kind=TenantKind.verifier)
+    new = accounts.create_user(factory(), op, "cnverify", "v@cnverify.example", Role.verifier)
+    world.tokens["cnverify/verifier"] = new.token.token
     with TestClient(create_app(database_url)) as client:
         yield client, world, database_url
 
@@ -94,7 +99,24 @@ def _calc(client: TestClient, world: World, slug: str, dc: str) -> dict:
     # a direct connection below the thresholds breaks the rule: computed, marked as such
     r = client.post(f"/products/{urn}/calculations", json={"allow_violations": True}, headers=auth)
     assert r.status_code == 201, r.text
-    return r.json()["result"]
+    return r.json()
+
+
+def _certify(client: TestClient, world: World, slug: str, calc_id: str) -> str:
+    r = client.post("/certification/submissions", headers=world.auth("acme/member"),
+                    json={"product": f"urn:openpcf:product:acme:{slug}", "calculation_id": calc_id,
+                          "verifier": "cnverify"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    sub = r.json()["id"]
+    for who, action in (("acme/member", "submit"), ("cnverify/verifier", "start_review"),
+                        ("cnverify/verifier", "certify")):  # fmt: skip
+        r = client.post(
+            f"/certification/submissions/{sub}/transitions",
+            json={"action": action, "comment": "ok"},
+            headers=world.auth(who),
+        )
+        assert r.status_code == 200, r.text
+    return r.json()["certificate_id"]
 
 
 def _notes(result: dict, code: str) -> list[str]:
@@ -109,9 +131,10 @@ def test_metered_on_site_share_of_55_percent_is_not_credited(api) -> None:
     _ingest(url, "green-in", [0, 2000, 5500])
     # total: 0 -> 8 000 kWh consumed by the site
     _ingest(url, "total", [0, 3000, 8000])
-    grid = _calc(client, world, "grid", GRID_ONLY)
-    declared = _calc(client, world, "declared", TYPED)
-    metered = _calc(client, world, "metered", METERED)
+    grid = _calc(client, world, "grid", GRID_ONLY)["result"]
+    declared_calc = _calc(client, world, "declared", TYPED)
+    declared = declared_calc["result"]
+    metered = _calc(client, world, "metered", METERED)["result"]
     # the typed numbers (70 %) would be credited: less than the grid average, and marked
     assert declared["pcf"]["value"] < grid["pcf"]["value"]
     assert _notes(declared, "DIRECT_CONNECTION_DECLARED")
@@ -123,6 +146,11 @@ def test_metered_on_site_share_of_55_percent_is_not_credited(api) -> None:
     assert "generation 10000 kWh, on-site use 5500 kWh, consumption 8000 kWh" in said
     assert "9 stored readings" in said
     assert not _notes(metered, "DIRECT_CONNECTION_DECLARED")
+    # a certificate of the declared footprint carries the note in its signed document
+    cert = _certify(client, world, "declared", declared_calc["id"])
+    doc = client.get(f"/certification/certificates/{cert}", headers=world.auth("acme/member"))
+    assert doc.json()["document"]["electricity_evidence"] == _notes(
+        declared, "DIRECT_CONNECTION_DECLARED")  # fmt: skip
     # the label's description says which evidence it rests on
     assert "direct connection declared, not metered" in label_svg(Result.model_validate(declared))
     assert "direct connection metered" in label_svg(Result.model_validate(metered))
@@ -149,8 +177,8 @@ def test_metered_share_above_the_thresholds_is_credited_from_readings(api, tmp_p
     _ingest(url, "farm", [0, 10])  # 10 000 kWh
     _ingest(url, "green-in", [0, 6400])  # 64 % of generation (>= 60 %)
     _ingest(url, "total", [0, 16000])  # 6 400 / 16 000 = 40 % of consumption (>= 30 %)
-    grid = _calc(client, world, "grid", GRID_ONLY)
-    metered = _calc(client, world, "metered", METERED)
+    grid = _calc(client, world, "grid", GRID_ONLY)["result"]
+    metered = _calc(client, world, "metered", METERED)["result"]
     assert not _notes(metered, "DIRECT_CONNECTION_REJECTED")
     # credited share 40 %: pcf = 100 kWh × (0.6 × grid + 0.4 × wind); wind's factor is the
     # generation factor the result lists; grid is the grid-only result's per kWh

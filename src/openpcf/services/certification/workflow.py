@@ -386,6 +386,9 @@ def _certify(
         "issued_at": instant(issued),
         "valid_until": instant(until),
     }
+    evidence = [n.message for n in result.warnings if n.code in GREEN_EVIDENCE]
+    if evidence:  # a direct connection: metered (ledger-chained readings) or declared
+        body["electricity_evidence"] = evidence
     document = sign(body, private)
     text = canonical_json(document).decode("utf-8")
     cert = IssuedCertificate(
@@ -415,6 +418,10 @@ def _certify(
         "valid_until": document["valid_until"],
     })  # fmt: skip
     return cert
+
+
+#: Result notes that say what a direct connection's credit rests on (see calculation.inventory).
+GREEN_EVIDENCE = ("DIRECT_CONNECTION_METERED", "DIRECT_CONNECTION_DECLARED")
 
 
 # --- helpers -------------------------------------------------------------------------------
