@@ -15,7 +15,7 @@ from openpcf.domain.platform import Role, TenantKind
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from tests.platform_world import World, make_world
-from tests.web_world import PASSWORD, sign_in
+from tests.web_world import PASSWORD, csrf_of, sign_in
 
 STEEL_V1 = {"id": "cn-national/steel-hr", "name": "Hot-rolled steel (national average)",
             "unit": "kg", "co2e": 2.0, "gwp": "AR5", "source": "national test set",
@@ -65,6 +65,7 @@ def ctx(database_url: str) -> Iterator[Ctx]:
         new = accounts.create_user(factory(), op, "regulator", f"{role.value}@reg.example", role,
                                    password=PASSWORD)  # fmt: skip
         world.tokens[f"regulator/{role.value}"] = new.token.token
+    accounts.create_user(factory(), op, "acme", "web@acme.example", Role.member, password=PASSWORD)
     with TestClient(create_app(database_url)) as client:
         yield Ctx(client, world)
 
@@ -107,6 +108,21 @@ def test_a_regulators_published_set_computes_a_companys_footprint(ctx: Ctx) -> N
     assert calc["pcf"]["value"] == pytest.approx(3.0)
     assert "regulator:national@1" in calc["factor_sets"]
     assert "regulator:national@1" in calc["result"]["provenance"]["factor_sets"]
+    # on the web, the product page offers the national set, and a calculation can name it
+    web = TestClient(ctx.client.app)
+    sign_in(web, "web@acme.example")
+    page = web.get("/app/products/coil").text
+    assert '<option value="regulator:national@1">' in page
+    r = web.post(
+        "/app/products/coil/calculate",
+        follow_redirects=False,
+        data={"csrf_token": csrf_of(page), "factor_set": "regulator:national@1"},
+    )
+    assert r.status_code == 303, r.text
+    web_calc = ctx.client.get(f"/calculations/{r.headers['location'].rsplit('/', 1)[1]}",
+                              headers=acme).json()  # fmt: skip
+    assert "regulator:national@1" in web_calc["factor_sets"]
+    assert web_calc["pcf"]["value"] == pytest.approx(3.0)
     # a draft of the next version: a diff, and the preview of the footprints it would change
     member = ctx.world.auth("regulator/member")
     body = {"name": "national", "version": "2", "title": "National set",
@@ -121,8 +137,8 @@ def test_a_regulators_published_set_computes_a_companys_footprint(ctx: Ctx) -> N
     assert r.status_code == 200, r.text
     preview = r.json()
     assert preview["dry_run"] is True and preview["scope"].startswith("all tenants")
-    # acme's coil: 1.5 × 2.5 = 3.75 kg CO2e, +25 %
-    assert preview["dependent"] == 1 and preview["percent_max"] == pytest.approx(25.0)
+    # acme's coil (two calculations): 1.5 × 2.5 = 3.75 kg CO2e, +25 %
+    assert preview["dependent"] == 2 and preview["percent_max"] == pytest.approx(25.0)
     # the company's stored footprint did not change, and still names version 1
     again = ctx.client.get(f"/calculations/{calc['id']}", headers=acme).json()
     assert again["pcf"]["value"] == pytest.approx(3.0)
