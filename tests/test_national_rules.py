@@ -24,7 +24,7 @@ from openpcf.services.catalogue.rule_versions import BUNDLED
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from tests.platform_world import World, make_world
-from tests.web_world import PASSWORD, sign_in
+from tests.web_world import PASSWORD, csrf_of, sign_in
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 URN = "urn:openpcf:product:acme:clinker-a"
@@ -127,7 +127,7 @@ def test_a_published_rule_version_is_used_from_its_date_and_recorded(ctx: Ctx) -
     assert r.status_code == 403
     r = ctx.client.post("/rules/clinker/versions?version=2&valid_from=2020-01-01",
                         content="id: clinker\nname: x\n", headers=yaml_headers)  # fmt: skip
-    assert r.status_code == 422 and "declared_unit" in r.text
+    assert r.status_code == 422 and "does not fit the product-rule schema" in r.text
     # version 2: grade A up to 800 kg CO2e/t, in force from yesterday
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     grades = [{"grade": "A", "max_kg_co2e": 800.0}]
@@ -191,6 +191,24 @@ def test_the_product_list_names_every_shared_product_with_its_status(ctx: Ctx) -
     for _, _, item_zh in shared:
         assert item_zh in page
     assert page.count('data-status="') == len(body["items"])
+    # the web form uploads a draft (same schema: a broken one is refused, saying why), and
+    # publishes it; the ferro-alloys item is then covered
+    form = {"csrf_token": csrf_of(page), "rule_id": "ferro-alloy", "version": "2",
+            "valid_from": "2026-01-01", "document": "id: ferro-alloy\n"}  # fmt: skip
+    r = web.post("/regulate/rules/upload", data=form)
+    assert r.status_code == 422 and "does not fit the product-rule schema" in r.text
+    r = web.post("/regulate/rules/upload", data=form | {"document": yaml.safe_dump(data)},
+                 follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text
+    r = web.post(
+        "/regulate/rules/publish",
+        follow_redirects=False,
+        data={"csrf_token": form["csrf_token"], "rule_id": "ferro-alloy", "version": "2"},
+    )
+    assert r.status_code == 303, r.text
+    body = ctx.client.get("/national/products").json()
+    assert {i["item_en"]: i["status"] for i in body["items"]}["ferro-alloys"] == "published"
+    assert body["rules_published"] == len(bundled_rules()) + 1
 
 
 def test_procurement_thresholds_grade_results_and_filter_the_registry(ctx: Ctx) -> None:

@@ -98,6 +98,8 @@ def test_every_post_route_without_session_is_refused(ctx: Ctx) -> None:
         f"/app/calculations/{calc}/submit",
         "/verify/submissions/x/action",
         "/regulate/factor-sets/publish",
+        "/regulate/rules/upload",
+        "/regulate/rules/publish",
     ]
     for path in posts:
         r = c.post(path, data={"csrf_token": "forged"})

@@ -5,6 +5,7 @@ by province and generation type."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -12,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
-from openpcf.services.catalogue import coverage, factor_sets, national_products
+from openpcf.services.catalogue import coverage, factor_sets, national_products, rule_versions
 from openpcf.services.certification import gec_issuance
 from openpcf.services.policy.regions import policies_without_certificates
 from openpcf.web.auth import Csrf, Regulator
@@ -64,11 +65,53 @@ def coverage_page(request: Request, user: Regulator) -> Response:
     return render(request, "regulator/coverage.html", ctx)
 
 
+def _products_page(request: Request, errors: list[str] | None = None) -> Response:
+    catalogue = call(request, national_products.product_catalogue)
+    versions = call(request, rule_versions.all_versions)
+    ctx = {"catalogue": catalogue, "versions": versions, "errors": errors}
+    return render(request, "regulator/products.html", ctx, status_code=422 if errors else 200)
+
+
 @router.get("/regulate/products")
 def products_page(request: Request, user: Regulator) -> Response:
-    """The national list of products and the status of each one's rule."""
-    catalogue = call(request, national_products.product_catalogue)
-    return render(request, "regulator/products.html", {"catalogue": catalogue})
+    """The national list of products and the status of each one's rule; rule versions."""
+    return _products_page(request)
+
+
+@router.post("/regulate/rules/upload", dependencies=[Csrf])
+def upload_rule(
+    request: Request,
+    user: Regulator,
+    rule_id: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    valid_from: Annotated[str, Form()] = "",
+    document: Annotated[str, Form()] = "",
+) -> Response:
+    """A draft rule version from the form (the same YAML and schema as the API)."""
+    try:
+        day = date.fromisoformat(valid_from.strip())
+    except ValueError:
+        return _products_page(request, [f"valid from '{valid_from}' is not a date YYYY-MM-DD"])
+    try:
+        call(request, rule_versions.upload, user.principal, rule_id.strip(), version.strip(),
+             day, document)  # fmt: skip
+    except OpenpcfError as e:
+        return _products_page(request, problems(e))
+    return RedirectResponse("/regulate/products", status_code=303)
+
+
+@router.post("/regulate/rules/publish", dependencies=[Csrf])
+def publish_rule(
+    request: Request,
+    user: Regulator,
+    rule_id: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        call(request, rule_versions.publish, user.principal, rule_id, version)
+    except OpenpcfError as e:
+        return _products_page(request, problems(e))
+    return RedirectResponse("/regulate/products", status_code=303)
 
 
 @router.get("/regulate/green-certificates")

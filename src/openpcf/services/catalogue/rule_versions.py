@@ -112,6 +112,14 @@ def versions(session: Session, rule_id: str) -> list[RuleVersionInfo]:
         return [_info(r) for r in rows]
 
 
+def all_versions(session: Session) -> list[RuleVersionInfo]:
+    """Every uploaded version of every rule (for the regulator's page)."""
+    with session.begin():
+        rows = session.scalars(select(RuleVersion).order_by(
+            RuleVersion.rule_id, RuleVersion.valid_from, RuleVersion.id))  # fmt: skip
+        return [_info(r) for r in rows]
+
+
 def diff(session: Session, rule_id: str, old: str, new: str) -> RuleDiff:
     """What a version changes against another ('bundled' names the shipped rule)."""
     with session.begin():
