@@ -19,7 +19,7 @@ from openpcf.api.app import create_app
 from openpcf.domain.platform import Role, TenantKind
 from openpcf.domain.result import Result
 from openpcf.io.label import label_svg
-from openpcf.rules.catalogue import bundled_rules
+from openpcf.rules.catalogue import bundled_profiles, bundled_rules
 from openpcf.services.catalogue.rule_versions import BUNDLED
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
@@ -150,6 +150,19 @@ def test_a_published_rule_version_is_used_from_its_date_and_recorded(ctx: Ctx) -
     # and the certificate issued before version 2 still names the version it was computed under
     cert = ctx.client.get(f"/certification/certificates/{certificate}", headers=acme).json()
     assert cert["document"]["rule_version"] == BUNDLED and cert["integrity"]["ok"] is True
+    # a profile version too: gb-t-24067 under AR6 from yesterday changes the GWP set used
+    profile = bundled_profiles()["gb-t-24067"].model_dump(mode="json") | {"gwp": "AR6"}
+    r = ctx.client.post(
+        f"/profiles/gb-t-24067/versions?version=2026.1&valid_from={yesterday}",
+        content=yaml.safe_dump(profile, allow_unicode=True),
+        headers=yaml_headers,
+    )
+    assert r.status_code == 201, r.text
+    assert ctx.client.post("/profiles/gb-t-24067/versions/2026.1/publish",
+                           headers=reg).status_code == 200  # fmt: skip
+    third = _calc(ctx)["result"]
+    assert (third["profile_version"], third["gwp"]) == ("2026.1", "AR6")
+    assert second["result"]["profile_version"] == BUNDLED and second["result"]["gwp"] == "AR5"
     # withdrawn from today: the bundled rule is in force again
     r = ctx.client.post(f"/rules/clinker/versions/2/withdraw?on={date.today().isoformat()}",
                         headers=reg)  # fmt: skip

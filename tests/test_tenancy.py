@@ -377,6 +377,25 @@ NATIONAL_CASES = {
     "GET /rules/{rule_id}/versions/{version}/diff": [
         Call("GET", "/rules/cement/versions/9/diff", 404, {404})
     ],
+    "GET /profiles/{rule_id}/versions": [Call("GET", "/profiles/pact-v3/versions", 200, {200})],
+    "POST /profiles/{rule_id}/versions": [
+        Call(
+            "POST",
+            "/profiles/pact-v3/versions?version=9&valid_from=2026-01-01",
+            403,
+            {401},
+            content="id: pact-v3\n",
+        )
+    ],
+    "POST /profiles/{rule_id}/versions/{version}/publish": [
+        Call("POST", "/profiles/pact-v3/versions/9/publish", 403, {401})
+    ],
+    "POST /profiles/{rule_id}/versions/{version}/withdraw": [
+        Call("POST", "/profiles/pact-v3/versions/9/withdraw?on=2026-01-01", 403, {401})
+    ],
+    "GET /profiles/{rule_id}/versions/{version}/diff": [
+        Call("GET", "/profiles/pact-v3/versions/9/diff", 404, {404})
+    ],
     "GET /factor-sets/{name}/{version}/diff": [
         Call("GET", "/factor-sets/b-secret-set/1/diff?against=1", 404, {401})
     ],

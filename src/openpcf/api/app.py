@@ -76,14 +76,14 @@ TAGS = [
 ]
 
 # Every router of the API; tests/test_tenancy.py checks each of their routes for isolation.
-ROUTERS = tuple(
+ROUTERS = (*(
     m.router
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
-        green_certificates, rule_versions, national, policies,
+        green_certificates, national, policies,
     )
-)  # fmt: skip
+), rule_versions.rules_router, rule_versions.profiles_router)  # fmt: skip
 
 
 def create_app(database_url: str | None = None) -> FastAPI:

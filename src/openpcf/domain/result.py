@@ -152,6 +152,11 @@ class Result(_Frozen):
         description="version of the product rule in force on the calculation's date, where the "
         "platform recorded it ('bundled@<openpcf version>' for the rule openpcf ships)",
     )
+    profile_version: str | None = Field(
+        default=None,
+        description="version of the methodology profile in force on the calculation's date, "
+        "where the platform recorded it ('bundled@<openpcf version>' for the shipped one)",
+    )
     factor_set: str
     gwp: str
     allocation: str = Field(description="how the main product's share of the burden was set")

@@ -44,8 +44,20 @@ def _load(entry: Traversable, model: type[T]) -> T:
 
 
 @lru_cache(maxsize=1)
-def profiles() -> dict[str, Profile]:
+def bundled_profiles() -> dict[str, Profile]:
+    """The methodology profiles openpcf ships: the initial published version of each."""
     return _load_all("profiles", Profile)
+
+
+_PROFILES_IN_FORCE: ContextVar[Mapping[str, Profile] | None] = ContextVar(
+    "profiles_in_force", default=None
+)
+
+
+def profiles() -> dict[str, Profile]:
+    """The bundled profiles, with published versions in force replacing them where set."""
+    override = _PROFILES_IN_FORCE.get()
+    return {**bundled_profiles(), **override} if override else bundled_profiles()
 
 
 @lru_cache(maxsize=1)
@@ -66,12 +78,17 @@ def product_rules() -> dict[str, ProductRule]:
 
 
 @contextmanager
-def rules_in_force(rules: Mapping[str, ProductRule]) -> Iterator[None]:
-    """Compute with these rule versions (by id) in place of the bundled ones, in this context."""
+def rules_in_force(
+    rules: Mapping[str, ProductRule], profiles: Mapping[str, Profile] | None = None
+) -> Iterator[None]:
+    """Compute with these rule and profile versions (by id) in place of the bundled ones, in
+    this context."""
     token = _IN_FORCE.set(rules)
+    ptoken = _PROFILES_IN_FORCE.set(profiles)
     try:
         yield
     finally:
+        _PROFILES_IN_FORCE.reset(ptoken)
         _IN_FORCE.reset(token)
 
 

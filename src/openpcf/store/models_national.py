@@ -53,14 +53,16 @@ class CertificateClaimConflict(Base):
 
 
 class RuleVersion(Base):
-    """A version of a product rule a regulator uploaded: a draft, then published (immutable but
-    for its withdrawal date), in force from `valid_from` until a later version or withdrawal."""
+    """A version of a product rule or methodology profile a regulator uploaded: a draft, then
+    published (immutable but for its withdrawal date), in force from `valid_from` until a later
+    version or withdrawal."""
 
     __tablename__ = "rule_versions"
-    __table_args__ = (UniqueConstraint("rule_id", "version"),)
+    __table_args__ = (UniqueConstraint("kind", "rule_id", "version"),)
     __audit_omit__ = frozenset({"document"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # product (a product rule) | profile
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     rule_id: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[str] = mapped_column(String(50))

@@ -86,15 +86,16 @@ def upload_rule(
     version: Annotated[str, Form()] = "",
     valid_from: Annotated[str, Form()] = "",
     document: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "product",
 ) -> Response:
-    """A draft rule version from the form (the same YAML and schema as the API)."""
+    """A draft rule or profile version from the form (the same YAML and schema as the API)."""
     try:
         day = date.fromisoformat(valid_from.strip())
     except ValueError:
         return _products_page(request, [f"valid from '{valid_from}' is not a date YYYY-MM-DD"])
     try:
         call(request, rule_versions.upload, user.principal, rule_id.strip(), version.strip(),
-             day, document)  # fmt: skip
+             day, document, _kind(kind))  # fmt: skip
     except OpenpcfError as e:
         return _products_page(request, problems(e))
     return RedirectResponse("/regulate/products", status_code=303)
@@ -106,9 +107,10 @@ def publish_rule(
     user: Regulator,
     rule_id: Annotated[str, Form()] = "",
     version: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "product",
 ) -> Response:
     try:
-        call(request, rule_versions.publish, user.principal, rule_id, version)
+        call(request, rule_versions.publish, user.principal, rule_id, version, _kind(kind))
     except OpenpcfError as e:
         return _products_page(request, problems(e))
     return RedirectResponse("/regulate/products", status_code=303)
@@ -119,3 +121,7 @@ def green_certificates_page(request: Request, user: Regulator) -> Response:
     """Green certificates claimed across the platform, by province and generation type."""
     summary = call(request, gec_issuance.claim_summary, user.principal)
     return render(request, "regulator/green_certificates.html", {"summary": summary})
+
+
+def _kind(kind: str) -> rule_versions.Kind:
+    return "profile" if kind == "profile" else "product"

@@ -77,11 +77,15 @@ def _run_calculation(
         project, used = stored_project(session, who, version, request.factor_sets)
         if names_meters(project):
             project = resolve_metered(session, who.tenant_id or 0, who.tenant or "", project)
-        rules, versions = in_force(session, date.today())  # the rules in force today
-        with rules_in_force(rules):
+        now = in_force(session, date.today())  # the rules and profiles in force today
+        with rules_in_force(now.rules, now.profiles):
             result = calculate(project, gwp=request.gwp, profile=request.profile)
             violations = check(project, request.profile, result)
-        result = result.model_copy(update={"rule_version": versions.get(result.rule)})
+            accepts = load_profile(request.profile).electricity.accepts
+        result = result.model_copy(update={
+            "rule_version": now.rule_versions.get(result.rule),
+            "profile_version": now.profile_versions.get(result.profile),
+        })  # fmt: skip
         du = result.declared_unit
         bought = assess(session, result.rule, f"{du.amount:g} {du.unit}", result.pcf.value,
                         date.today())  # fmt: skip
@@ -97,7 +101,7 @@ def _run_calculation(
                 details=[v.model_dump() for v in breaches],
             )
         result = result.model_copy(update={"violations": tuple(violations)})
-        if "certificates" in load_profile(request.profile).electricity.accepts:
+        if "certificates" in accepts:
             claim_certificates(session, who.tenant or "", project, who.actor)
         du = result.declared_unit
         row = Calculation(

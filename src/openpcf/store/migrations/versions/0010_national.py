@@ -71,6 +71,7 @@ def upgrade() -> None:
     op.create_table(
         "rule_versions",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("tenant_id", sa.Integer(), sa.ForeignKey("tenants.id"), nullable=True),
         sa.Column("rule_id", sa.String(length=100), nullable=False),
         sa.Column("version", sa.String(length=50), nullable=False),
@@ -85,7 +86,7 @@ def upgrade() -> None:
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("published_by", sa.String(length=400), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("rule_id", "version"),
+        sa.UniqueConstraint("kind", "rule_id", "version"),
     )
     op.create_index("ix_rule_versions_tenant_id", "rule_versions", ["tenant_id"])
     op.create_index("ix_rule_versions_rule_id", "rule_versions", ["rule_id"])
