@@ -14,7 +14,7 @@ from openpcf.api.app import create_app
 from openpcf.domain.platform import Role, TenantKind
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
-from tests.platform_world import World, make_world
+from tests.platform_world import World, add_tenant, make_world
 from tests.web_world import PASSWORD, csrf_of, sign_in
 
 STEEL_V1 = {"id": "cn-national/steel-hr", "name": "Hot-rolled steel (national average)",
@@ -60,11 +60,7 @@ def ctx(database_url: str) -> Iterator[Ctx]:
     world = make_world(database_url, ("acme", "beta"))
     factory = sessions(database_url)
     op = accounts.operator("tests")
-    accounts.create_tenant(factory(), op, "regulator", "Regulator", kind=TenantKind.regulator)
-    for role in (Role.admin, Role.member):
-        new = accounts.create_user(factory(), op, "regulator", f"{role.value}@reg.example", role,
-                                   password=PASSWORD)  # fmt: skip
-        world.tokens[f"regulator/{role.value}"] = new.token.token
+    add_tenant(world, "regulator", TenantKind.regulator, (Role.admin, Role.member), PASSWORD)
     accounts.create_user(factory(), op, "acme", "web@acme.example", Role.member, password=PASSWORD)
     with TestClient(create_app(database_url)) as client:
         yield Ctx(client, world)
@@ -210,7 +206,7 @@ def test_a_green_certificate_is_claimed_once_nationally(ctx: Ctx) -> None:
     assert r.status_code == 403
     # the regulator's page shows the same
     web = TestClient(ctx.client.app)
-    sign_in(web, "admin@reg.example")
+    sign_in(web, "admin@regulator.example")
     page = web.get("/regulate/green-certificates").text
     assert '<span class="value" id="gec-issued">3</span>' in page
     assert '<td>CN-NM</td><td>wind</td><td class="num">1</td>' in page

@@ -3,7 +3,6 @@ province's requirement as the policy tracker holds it; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,11 +12,11 @@ from fastapi.testclient import TestClient
 from openpcf.api.app import create_app
 from openpcf.services.certification.gec_issuance import import_issuances
 from openpcf.services.monitoring.data_centre import requirement_for
-from openpcf.services.monitoring.ingest import Ingestor
 from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from tests.platform_world import World, make_world
+from tests.test_national_metered import _ingest
 
 PLANT = {
     "sites": [{"id": "dc", "name": "Xining DC", "region": "CN-QH", "type": "data-centre"}],
@@ -48,21 +47,14 @@ def api(database_url: str) -> Iterator[tuple[TestClient, World, str]]:
         yield client, world, database_url
 
 
-def _ingest(url: str, meter: str, start: int, values: list[float]) -> None:
-    readings = [{"ts": start + 600 * i, "value": v} for i, v in enumerate(values)]
-    Ingestor(url, name="test", clock=lambda: APRIL + 86400).ingest(
-        [(f"openpcf/acme/dc/{meter}", json.dumps(readings).encode())]
-    )
-
-
 def test_a_data_centres_share_is_computed_from_readings_and_claims(api) -> None:
     client, world, url = api
     # March: grid 0 -> 6 000 kWh; direct line 0 -> 3 MWh = 3 000 kWh
-    _ingest(url, "grid-in", MARCH, [0, 6000])
-    _ingest(url, "green-in", MARCH, [0, 3])
+    _ingest(url, "grid-in", [0, 6000], MARCH)
+    _ingest(url, "green-in", [0, 3], MARCH)
     # April: grid unchanged (0 kWh); direct line 3 -> 8 MWh = 5 000 kWh
-    _ingest(url, "grid-in", APRIL, [6000, 6000])
-    _ingest(url, "green-in", APRIL, [3, 8])
+    _ingest(url, "grid-in", [6000, 6000], APRIL)
+    _ingest(url, "green-in", [3, 8], APRIL)
     member = world.auth("acme/member")
     cert = {"certificate_id": "GEC-QH-DC-1", "amount": 1, "unit": "MWh", "generation": "solar-pv"}
     r = client.post("/monitoring/sites/dc/green-certificates", json=cert, headers=member)

@@ -21,7 +21,7 @@ from openpcf.services.monitoring.ingest import Ingestor
 from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
-from tests.platform_world import World, make_world
+from tests.platform_world import World, add_tenant, make_world
 
 PLANT = {
     "sites": [{"id": "dc", "name": "Data centre", "region": "CN-QH"}],
@@ -71,10 +71,7 @@ def api(database_url: str) -> Iterator[tuple[TestClient, World, str]]:
     with factory() as s:
         who = tenant_principal(s, "acme", accounts.operator("tests"))
     apply_plant(factory(), who, plant_from(PLANT))
-    op = accounts.operator("tests")
-    accounts.create_tenant(factory(), op, "cnverify", "Verifier", kind=TenantKind.verifier)
-    new = accounts.create_user(factory(), op, "cnverify", "v@cnverify.example", Role.verifier)
-    world.tokens["cnverify/verifier"] = new.token.token
+    add_tenant(world, "cnverify", TenantKind.verifier, (Role.verifier,))
     with TestClient(create_app(database_url)) as client:
         yield client, world, database_url
 

@@ -21,9 +21,7 @@ from openpcf.domain.result import Result
 from openpcf.io.label import label_svg
 from openpcf.rules.catalogue import bundled_profiles, bundled_rules
 from openpcf.services.catalogue.rule_versions import BUNDLED
-from openpcf.services.platform import accounts
-from openpcf.store.db import sessions
-from tests.platform_world import World, make_world
+from tests.platform_world import World, add_tenant, make_world
 from tests.web_world import PASSWORD, csrf_of, sign_in
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -57,14 +55,8 @@ class Ctx:
 @pytest.fixture
 def ctx(database_url: str) -> Iterator[Ctx]:
     world = make_world(database_url)
-    factory, op = sessions(database_url), accounts.operator("tests")
-    accounts.create_tenant(factory(), op, "gov", "Regulator", kind=TenantKind.regulator)
-    new = accounts.create_user(factory(), op, "gov", "admin@gov.example", Role.admin,
-                               password=PASSWORD)  # fmt: skip
-    world.tokens["gov/admin"] = new.token.token
-    accounts.create_tenant(factory(), op, "cnverify", "Verifier", kind=TenantKind.verifier)
-    new = accounts.create_user(factory(), op, "cnverify", "v@cnverify.example", Role.verifier)
-    world.tokens["cnverify/verifier"] = new.token.token
+    add_tenant(world, "gov", TenantKind.regulator, (Role.admin,), PASSWORD)
+    add_tenant(world, "cnverify", TenantKind.verifier, (Role.verifier,))
     with TestClient(create_app(database_url)) as client:
         yield Ctx(client, world)
 
