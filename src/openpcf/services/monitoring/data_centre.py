@@ -4,10 +4,11 @@ site, against the requirement of its province as the policy tracker holds it (do
 requirements have metric `data-centre-renewable-share`).
 
 Meters of a data-centre site: each electricity meter measures one supply into the site, so the
-site's consumption is their sum; `supply` meters (direct connection, chained in the ledger) are
-the metered renewable part. A certificate claimed for the site (once on the platform, like any
-claim) counts with the issued period of its registry record, spread over the period's days;
-a claim without an issuance record has no period and is not counted (said in `notes`).
+site's consumption is their sum; `supply` meters of renewable generation (direct connection,
+chained in the ledger) are the metered renewable part. A certificate claimed for the site (once
+on the platform, like any claim) counts with the issued period of its registry record, spread
+over the period's days; a claim without an issuance record has no period and is not counted
+(said in `notes`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from openpcf.services.policy.regions import DATA_CENTRE_METRIC
 from openpcf.store.models import CertificateClaim
 from openpcf.store.models_monitoring import MonitoringMeter, MonitoringReading, MonitoringSite
 from openpcf.units import factor_between
+
+
+#: Generation types counted as renewable (a gas-fired direct supply is not; nor is nuclear).
+RENEWABLE = frozenset({"wind", "solar-pv", "solar-thermal", "hydro", "biomass"})
 
 
 class SiteCertificate(BaseModel):
@@ -160,7 +165,7 @@ def _metered(
             MonitoringReading.ts_ms < hi))  # fmt: skip
         kwh = float(amount or 0.0) * factor_between(m.unit, "kWh", f"meter {m.slug}")
         consumed += kwh
-        if m.factor.get("kind") == "supply":
+        if m.factor.get("kind") == "supply" and m.factor.get("generation") in RENEWABLE:
             direct += kwh
     return consumed, direct
 
