@@ -39,7 +39,6 @@ from openpcf.store.models import CertificateClaim
 from openpcf.store.models_monitoring import MonitoringMeter, MonitoringReading, MonitoringSite
 from openpcf.units import factor_between
 
-
 #: Generation types counted as renewable (a gas-fired direct supply is not; nor is nuclear).
 RENEWABLE = frozenset({"wind", "solar-pv", "solar-thermal", "hydro", "biomass"})
 
