@@ -99,7 +99,8 @@ def _calc(client: TestClient, world: World, slug: str, dc: str) -> dict:
     return r.json()
 
 
-def _certify(client: TestClient, world: World, slug: str, calc_id: str) -> str:
+def _certify(client: TestClient, world: World, slug: str, calc_id: str) -> tuple[str, str]:
+    """(submission id, certificate id) of the calculation, certified by cnverify."""
     r = client.post("/certification/submissions", headers=world.auth("acme/member"),
                     json={"product": f"urn:openpcf:product:acme:{slug}", "calculation_id": calc_id,
                           "verifier": "cnverify"})  # fmt: skip
@@ -113,7 +114,7 @@ def _certify(client: TestClient, world: World, slug: str, calc_id: str) -> str:
             headers=world.auth(who),
         )
         assert r.status_code == 200, r.text
-    return r.json()["certificate_id"]
+    return sub, r.json()["certificate_id"]
 
 
 def _notes(result: dict, code: str) -> list[str]:
@@ -144,7 +145,7 @@ def test_metered_on_site_share_of_55_percent_is_not_credited(api) -> None:
     assert "9 stored readings" in said
     assert not _notes(metered, "DIRECT_CONNECTION_DECLARED")
     # a certificate of the declared footprint carries the note in its signed document
-    cert = _certify(client, world, "declared", declared_calc["id"])
+    _, cert = _certify(client, world, "declared", declared_calc["id"])
     doc = client.get(f"/certification/certificates/{cert}", headers=world.auth("acme/member"))
     assert doc.json()["document"]["electricity_evidence"] == _notes(
         declared, "DIRECT_CONNECTION_DECLARED")  # fmt: skip
@@ -175,8 +176,20 @@ def test_metered_share_above_the_thresholds_is_credited_from_readings(api, tmp_p
     _ingest(url, "green-in", [0, 6400])  # 64 % of generation (>= 60 %)
     _ingest(url, "total", [0, 16000])  # 6 400 / 16 000 = 40 % of consumption (>= 30 %)
     grid = _calc(client, world, "grid", GRID_ONLY)["result"]
-    metered = _calc(client, world, "metered", METERED)["result"]
+    metered_calc = _calc(client, world, "metered", METERED)
+    metered = metered_calc["result"]
     assert not _notes(metered, "DIRECT_CONNECTION_REJECTED")
+    # the verification body reviewing it sees each meter's readings and their ledger proof
+    sub, _ = _certify(client, world, "metered", metered_calc["id"])
+    r = client.get(f"/certification/submissions/{sub}/evidence",
+                   headers=world.auth("cnverify/verifier"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    proofs = {p["role"]: p for p in r.json()["meter_proofs"]}
+    assert {k: (p["meter"], p["amount"]) for k, p in proofs.items()} == {
+        "generation": ("farm", 10.0), "on_site_use": ("green-in", 6400.0),
+        "consumption": ("total", 16000.0)}  # fmt: skip
+    assert all(e["matches"] for p in proofs.values() for e in p["entries"])
+    assert proofs["generation"]["entries"] and proofs["consumption"]["chained"] is False
     # credited share 40 %: pcf = 100 kWh × (0.6 × grid + 0.4 × wind); wind's factor is the
     # generation factor the result lists; grid is the grid-only result's per kWh
     wind_id = next(f["id"] for f in metered["factors"] if f["id"].startswith("cn-mee-efp/wind@"))

@@ -209,6 +209,11 @@ class Evidence(_Out):
     calculation: CalculationInfo
     result_sha256: str = Field(description="sha256 of the canonical stored result")
     model_versions: list[EvidenceModel]
+    meter_proofs: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="for each meter a metered direct connection names: its readings over the "
+        "period and the ledger entries chaining them, checked against the stored readings",
+    )
 
 
 class Integrity(_Out):
