@@ -135,6 +135,17 @@ def test_a_regulators_published_set_computes_a_companys_footprint(ctx: Ctx) -> N
     assert preview["dry_run"] is True and preview["scope"].startswith("all tenants")
     # acme's coil (two calculations): 1.5 × 2.5 = 3.75 kg CO2e, +25 %
     assert preview["dependent"] == 2 and preview["percent_max"] == pytest.approx(25.0)
+    # the regulator's web page shows the same before publishing
+    reg_web = TestClient(ctx.client.app)
+    sign_in(reg_web, "admin@regulator.example")
+    assert "/regulate/factor-sets/national/2/review" in reg_web.get("/regulate/factor-sets").text
+    page = reg_web.get("/regulate/factor-sets/national/2/review").text
+    # 2.0 -> 2.5 kg CO2e/kg: +25 %; acme's coil 3.00 -> 3.75 kg CO2e
+    assert ('<td class="mono">cn-national/steel-hr</td><td class="num">2.00</td>'
+            '<td class="num">2.50</td><td class="num">25.0</td>') in page  # fmt: skip
+    assert ('<td class="mono">urn:openpcf:product:acme:coil</td><td class="num">3.00</td>'
+            '<td class="num">3.75</td>') in page  # fmt: skip
+    assert '<p id="preview-count">2 footprint(s) depend on changed factors' in page
     # the company's stored footprint did not change, and still names version 1
     again = ctx.client.get(f"/calculations/{calc['id']}", headers=acme).json()
     assert again["pcf"]["value"] == pytest.approx(3.0)

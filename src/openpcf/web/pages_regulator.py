@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
 from openpcf.services.catalogue import coverage, factor_sets, national_products, rule_versions
+from openpcf.services.catalogue.factor_set_diff import diff_versions, preview_footprints
 from openpcf.services.certification import gec_issuance
 from openpcf.services.policy.regions import policies_without_certificates
 from openpcf.web.auth import Csrf, Regulator
@@ -54,6 +55,28 @@ def publish(
     except OpenpcfError as e:
         return _factor_sets_page(request, user, problems(e))
     return RedirectResponse("/regulate/factor-sets", status_code=303)
+
+
+@router.get("/regulate/factor-sets/{name}/{version}/review")
+def review_factor_set(request: Request, user: Regulator, name: str, version: str) -> Response:
+    """Before publishing: what the version changes against the latest published one of the same
+    name, and which stored footprints it would change (the recomputation's dry run)."""
+    own = call(request, factor_sets.list_factor_sets, user.principal)
+    earlier = sorted(
+        (s for s in own if s.name == name and s.published_at and s.version != version),
+        key=lambda s: s.published_at,  # type: ignore[arg-type, return-value]
+    )
+    diff = None
+    if earlier:
+        diff = call(request, diff_versions, user.principal, name, earlier[-1].version, version)
+    try:
+        preview = preview_footprints(request.app.state.sessions.open(), user.principal, name,
+                                     version)  # fmt: skip
+        problem = None
+    except OpenpcfError as e:
+        preview, problem = None, str(e)
+    ctx = {"name": name, "version": version, "diff": diff, "preview": preview, "problem": problem}
+    return render(request, "regulator/factor_set_review.html", ctx)
 
 
 @router.get("/regulate/coverage")
