@@ -26,6 +26,9 @@ PLANT = {
         {"id": "green-in", "site": "dc", "equipment": "direct line", "carrier": "electricity",
          "unit": "MWh", "reading": "cumulative",
          "factor": {"kind": "supply", "generation": "solar-pv"}},
+        {"id": "chp", "site": "dc", "equipment": "gas CHP line", "carrier": "electricity",
+         "unit": "kWh", "reading": "cumulative",
+         "factor": {"kind": "supply", "generation": "gas", "co2e": 0.45}},
     ],
 }  # fmt: skip
 ISSUED = """id,volume,unit,generation,project,province,period_start,period_end,issuer
@@ -33,6 +36,7 @@ GEC-QH-DC-1,1,MWh,solar-pv,Golmud PV,CN-QH,2025-03-01,2025-03-31,GEC platform
 """
 MARCH = int(datetime(2025, 3, 10, tzinfo=UTC).timestamp())
 APRIL = int(datetime(2025, 4, 10, tzinfo=UTC).timestamp())
+MAY = int(datetime(2025, 5, 10, tzinfo=UTC).timestamp())
 
 
 @pytest.fixture
@@ -55,6 +59,8 @@ def test_a_data_centres_share_is_computed_from_readings_and_claims(api) -> None:
     # April: grid unchanged (0 kWh); direct line 3 -> 8 MWh = 5 000 kWh
     _ingest(url, "grid-in", [6000, 6000], APRIL)
     _ingest(url, "green-in", [3, 8], APRIL)
+    # May: a gas-fired direct supply, 0 -> 2 000 kWh: consumption, but not renewable
+    _ingest(url, "chp", [0, 2000], MAY)
     member = world.auth("acme/member")
     cert = {"certificate_id": "GEC-QH-DC-1", "amount": 1, "unit": "MWh", "generation": "solar-pv"}
     r = client.post("/monitoring/sites/dc/green-certificates", json=cert, headers=member)
@@ -77,10 +83,12 @@ def test_a_data_centres_share_is_computed_from_readings_and_claims(api) -> None:
     assert march["share"] == pytest.approx(4000 / 9000 * 100) and march["meets"] is False
     # April: 5 000 kWh, all direct: 100 %, meets the requirement
     assert april["share"] == pytest.approx(100.0) and april["meets"] is True
-    # the year: (8 000 + 1 000) / 14 000 = 64.2857 %
+    may = body["months"][4]
+    assert (may["consumption_kwh"], may["direct_kwh"], may["share"]) == (2000.0, 0.0, 0.0)
+    # the year: (8 000 + 1 000) / (9 000 + 5 000 + 2 000) = 56.25 %
     year = body["year_total"]
-    assert year["consumption_kwh"] == 14000.0
-    assert year["share"] == pytest.approx(9000 / 14000 * 100) and year["meets"] is False
+    assert year["consumption_kwh"] == 16000.0
+    assert year["share"] == pytest.approx(9000 / 16000 * 100) and year["meets"] is False
     assert body["months"][0]["share"] is None  # January: no consumption metered
 
 
