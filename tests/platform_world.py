@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.resources import files
 
-from openpcf.domain.platform import Role
+from openpcf.domain.platform import Role, TenantKind
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 
@@ -45,3 +45,17 @@ def demo_model(name: str, tenant: str = "demo") -> str:
         .read_text("utf-8")
         .replace("urn:openpcf:product:demo:", f"urn:openpcf:product:{tenant}:")
     )
+
+
+def add_tenant(
+    world: World, slug: str, kind: TenantKind, roles: tuple[Role, ...], password: str | None = None
+) -> None:
+    """Another tenant of `kind` with a user per role (<role>@<slug>.example), tokens in `world`."""
+    factory = sessions(world.url)
+    op = accounts.operator("tests")
+    accounts.create_tenant(factory(), op, slug, slug.title(), kind=kind)
+    for role in roles:
+        new = accounts.create_user(
+            factory(), op, slug, f"{role.value}@{slug}.example", role, password=password
+        )
+        world.tokens[f"{slug}/{role.value}"] = new.token.token

@@ -14,7 +14,13 @@ from sqlalchemy.orm import sessionmaker
 
 from openpcf.domain.errors import ModelError
 from openpcf.services.calculation.project import load_project
-from openpcf.services.certification.green_certificates import claims_in, list_claims, record_claims
+from openpcf.services.certification.green_certificates import (
+    CertificateRefused,
+    claims_in,
+    list_claims,
+    record_claims,
+)
+from openpcf.services.certification.ledger import entries
 from openpcf.store.models import Base
 
 from .cli_runner import openpcf_exe
@@ -53,7 +59,9 @@ def model(write: Write, name: str, product_id: str, certs: str) -> Path:
     )
 
 
-def test_a_certificate_is_claimed_once_per_tenant(write: Write, sessions: sessionmaker) -> None:
+def test_a_certificate_is_claimed_once_on_the_platform(
+    write: Write, sessions: sessionmaker
+) -> None:
     a = load_project(model(write, "A", "urn:openpcf:product:t1:a",
                            "{id: GEC-1, amount: 10, unit: MWh, generation: wind}"))  # fmt: skip
     b = load_project(model(write, "B", "urn:openpcf:product:t1:b",
@@ -69,10 +77,21 @@ def test_a_certificate_is_claimed_once_per_tenant(write: Write, sessions: sessio
     assert [(r.certificate_id, r.product, r.kwh) for r in rows] == [
         ("GEC-1", "urn:openpcf:product:t1:a", 10_000.0)
     ]
-    # another tenant may hold a certificate of the same id
-    assert record_claims(sessions, "t2", b)
+    # another tenant may not claim it either, and is told only that it is claimed (issue 16:
+    # GEC-TEST-1 had been accepted for two companies)
+    with pytest.raises(CertificateRefused) as refused:
+        record_claims(sessions, "t2", b)
+    assert refused.value.message == "certificate GEC-1 (input 'Power') is already claimed"
+    assert "t1" not in str(refused.value)
     with sessions() as s:
-        assert {r.certificate_id for r in list_claims(s, "t2")} == {"GEC-1", "GEC-2"}
+        assert list_claims(s, "t2") == []
+        kinds = [(e.kind, e.payload["tenant"]) for e in entries(s)]
+    # the claim, then both refusals (t1's other product, t2), each in the ledger
+    assert kinds == [
+        ("green-certificate.claimed", "t1"),
+        ("green-certificate.refused", "t1"),
+        ("green-certificate.refused", "t2"),
+    ]
 
 
 def test_changed_volume_for_a_claimed_certificate_is_an_error(

@@ -103,11 +103,25 @@ ROUTES = {
     ("GET", "/monitoring/sites/s1/stream"): 404,
     ("GET", "/monitoring/sites/s1/allowance"): 404,
     ("GET", "/monitoring/sites/s1/rejected"): 404,
+    ("GET", "/monitoring/sites/s1/meters/{meter}/ledger-proof"): 404,
+    ("POST", "/monitoring/sites/s1/green-certificates"): 404,
+    ("GET", "/monitoring/sites/s1/renewable-share"): 404,
+}
+# The query a route needs (its path parameters other than the site filled in).
+QUERIES = {
+    "/monitoring/sites/s1/meters/{meter}/ledger-proof": "?start=2025-01-01&end=2025-01-31",
+    "/monitoring/sites/s1/renewable-share": "?year=2025",
 }
 BODIES = {
     "/monitoring/sites": dict(PLANT["sites"][0], id="b-site", name="B's own site"),
     "/monitoring/sites/s1/meters": PLANT["meters"][0],
     "/monitoring/sites/s1/allowances": PLANT["allowances"][0],
+    "/monitoring/sites/s1/green-certificates": {
+        "certificate_id": "G-1",
+        "amount": 1,
+        "unit": "MWh",
+        "generation": "wind",
+    },
 }
 
 
@@ -128,12 +142,13 @@ def test_every_monitoring_route_is_covered_here() -> None:
 def test_other_tenants_and_anonymous_callers_get_nothing(api, method: str, path: str) -> None:
     client, world = api
     body = BODIES.get(path)
-    r = client.request(method, path, json=body, headers=world.auth("other/admin"))
+    url = path.replace("{meter}", "grid") + QUERIES.get(path, "")
+    r = client.request(method, url, json=body, headers=world.auth("other/admin"))
     assert r.status_code == ROUTES[(method, path)], r.text
     assert "Mill" not in r.text  # acme's site name
     if r.status_code == 404:
         assert r.json()["code"] == "not_found"
-    anon = client.request(method, path, json=body)
+    anon = client.request(method, url, json=body)
     assert anon.status_code == 401 and anon.json()["code"] == "unauthorized"
 
 

@@ -133,6 +133,7 @@ class Call:
     anon: set[int]
     json: object = None
     content: str | None = None
+    media: str = "application/yaml"
     check: Callable[[Ctx, dict | list], None] | None = None
 
 
@@ -302,12 +303,114 @@ MONITORING_CASES = {
 }
 MODEL_YAML = MODEL.format(name="x", line="A line")
 
+# The national layer: importing issuance records and the claims summary are a regulator's (acme is
+# an enterprise: 403); a tenant's claims are its own; other's sets are no national sets.
+NATIONAL_CASES = {
+    "POST /green-certificates/issuances": [
+        Call(
+            "POST",
+            "/green-certificates/issuances",
+            403,
+            {401},
+            json=None,
+            content="id,volume,unit,generation,project,province,period_start,period_end,"
+            "issuer\nG-1,1,MWh,wind,p,CN-NM,2025-01-01,2025-01-31,i\n",
+            media="text/csv",
+        )
+    ],
+    "GET /green-certificates/claims": [
+        Call("GET", "/green-certificates/claims", 200, {401}, check=lambda c, b: b == [] or None)
+    ],
+    "GET /green-certificates/summary": [Call("GET", "/green-certificates/summary", 403, {401})],
+    "GET /monitoring/sites/{site}/meters/{meter}/ledger-proof": [
+        Call(
+            "GET", f"{SITE}/meters/b-meter/ledger-proof?start=2025-01-01&end=2025-01-31", 404, {401}
+        )
+    ],
+    "POST /monitoring/sites/{site}/green-certificates": [
+        Call(
+            "POST",
+            f"{SITE}/green-certificates",
+            404,
+            {401},
+            json={"certificate_id": "G-9", "amount": 1, "unit": "MWh", "generation": "wind"},
+        )
+    ],
+    "GET /monitoring/sites/{site}/renewable-share": [
+        Call("GET", f"{SITE}/renewable-share?year=2025", 404, {401})
+    ],
+    "GET /national/procurement-thresholds": [
+        Call("GET", "/national/procurement-thresholds", 200, {200})
+    ],
+    "POST /national/procurement-thresholds": [
+        Call(
+            "POST",
+            "/national/procurement-thresholds",
+            403,
+            {401},
+            json={
+                "rule_id": "cement",
+                "declared_unit": "1 t",
+                "threshold_kg_co2e": 1,
+                "source": "x",
+                "valid_from": "2026-01-01",
+            },
+        )
+    ],
+    "GET /national/products": [Call("GET", "/national/products", 200, {200})],
+    "GET /rules/{rule_id}/versions": [Call("GET", "/rules/cement/versions", 200, {200})],
+    "POST /rules/{rule_id}/versions": [
+        Call(
+            "POST",
+            "/rules/cement/versions?version=9&valid_from=2026-01-01",
+            403,
+            {401},
+            content="id: cement\n",
+        )
+    ],
+    "POST /rules/{rule_id}/versions/{version}/publish": [
+        Call("POST", "/rules/cement/versions/9/publish", 403, {401})
+    ],
+    "POST /rules/{rule_id}/versions/{version}/withdraw": [
+        Call("POST", "/rules/cement/versions/9/withdraw?on=2026-01-01", 403, {401})
+    ],
+    "GET /rules/{rule_id}/versions/{version}/diff": [
+        Call("GET", "/rules/cement/versions/9/diff", 404, {404})
+    ],
+    "GET /profiles/{rule_id}/versions": [Call("GET", "/profiles/pact-v3/versions", 200, {200})],
+    "POST /profiles/{rule_id}/versions": [
+        Call(
+            "POST",
+            "/profiles/pact-v3/versions?version=9&valid_from=2026-01-01",
+            403,
+            {401},
+            content="id: pact-v3\n",
+        )
+    ],
+    "POST /profiles/{rule_id}/versions/{version}/publish": [
+        Call("POST", "/profiles/pact-v3/versions/9/publish", 403, {401})
+    ],
+    "POST /profiles/{rule_id}/versions/{version}/withdraw": [
+        Call("POST", "/profiles/pact-v3/versions/9/withdraw?on=2026-01-01", 403, {401})
+    ],
+    "GET /profiles/{rule_id}/versions/{version}/diff": [
+        Call("GET", "/profiles/pact-v3/versions/9/diff", 404, {404})
+    ],
+    "GET /factor-sets/{name}/{version}/diff": [
+        Call("GET", "/factor-sets/b-secret-set/1/diff?against=1", 404, {401})
+    ],
+    "GET /factor-sets/{name}/{version}/preview": [
+        Call("GET", "/factor-sets/b-secret-set/1/preview", 404, {401})
+    ],
+}
+
 
 def cases(ctx: Ctx) -> dict[str, list[Call]]:
     o = ctx.other
     return {
         **CERTIFICATION_CASES,
         **MONITORING_CASES,
+        **NATIONAL_CASES,
         "POST /auth/token": [],  # see test_client_credentials_act_for_their_own_tenant_only
         "GET /health": [Call("GET", "/health", 200, {200})],
         "GET /me": [Call("GET", "/me", 200, {200}, check=_in_acme)],
@@ -443,7 +546,7 @@ def test_route_isolates_tenants(ctx: Ctx, route: str) -> None:
         for who, expected in (("a", {call.a}), ("anon", call.anon)):
             headers = ctx.world.auth("acme/admin") if who == "a" else {}
             if call.content is not None:
-                headers = headers | {"content-type": "application/yaml"}
+                headers = headers | {"content-type": call.media}
             r = ctx.client.request(
                 call.method, call.url, headers=headers, json=call.json, content=call.content
             )

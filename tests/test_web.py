@@ -65,7 +65,12 @@ ENTERPRISE_PAGES = [
     "/app/submissions",
 ]
 VERIFIER_PAGES = ["/verify/queue"]
-REGULATOR_PAGES = ["/regulate/coverage", "/regulate/factor-sets"]
+REGULATOR_PAGES = [
+    "/regulate/coverage",
+    "/regulate/factor-sets",
+    "/regulate/products",
+    "/regulate/green-certificates",
+]
 
 
 def _pages(ctx: Ctx, pages: list[str]) -> list[str]:
@@ -93,6 +98,8 @@ def test_every_post_route_without_session_is_refused(ctx: Ctx) -> None:
         f"/app/calculations/{calc}/submit",
         "/verify/submissions/x/action",
         "/regulate/factor-sets/publish",
+        "/regulate/rules/upload",
+        "/regulate/rules/publish",
     ]
     for path in posts:
         r = c.post(path, data={"csrf_token": "forged"})

@@ -19,15 +19,18 @@ from openpcf.api.routers import (
     certification,
     factor_sets,
     factors,
+    green_certificates,
     ledger,
     meta,
     methodology,
     monitoring,
+    national,
     pact_v2,
     pact_v3,
     policies,
     products,
     registry,
+    rule_versions,
     supplier_requests,
 )
 from openpcf.io import limits
@@ -65,6 +68,7 @@ TAGS = [
     {"name": "audit", "description": "Who changed what"},
     {"name": "certification", "description": "Submissions, review, signed certificates, keys"},
     {"name": "registry", "description": "Published certified footprints (public)"},
+    {"name": "green certificates", "description": "Issued certificates, national claims"},
     {"name": "ledger", "description": "Append-only hash chain: head, entries, verification"},
     {"name": "monitoring", "description": "Plant meters, live emissions, ETS allowances"},
     {"name": "policies", "description": "Policies and standards by province and sector; maps"},
@@ -74,14 +78,14 @@ TAGS = [
 ]
 
 # Every router of the API; tests/test_tenancy.py checks each of their routes for isolation.
-ROUTERS = tuple(
+ROUTERS = (*(
     m.router
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
-        policies,
+        green_certificates, national, policies,
     )
-)  # fmt: skip
+), rule_versions.rules_router, rule_versions.profiles_router)  # fmt: skip
 
 
 def create_app(database_url: str | None = None) -> FastAPI:

@@ -61,3 +61,26 @@ def principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+async def text_body(
+    request: Request, media_types: tuple[str, ...], limit: int, what: str = "the body"
+) -> tuple[str, str]:
+    """The raw request body as UTF-8 text of one of `media_types`, at most `limit` bytes, and
+    its content-type header."""
+    from openpcf.api.errors import PayloadTooLarge, UnsupportedMediaType
+
+    media = request.headers.get("content-type", "")
+    if media.split(";")[0].strip().lower() not in media_types:
+        raise UnsupportedMediaType(
+            f"unsupported media type '{media}'; send {what} as {' or '.join(media_types)}"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"{what} is larger than {limit} bytes")
+    try:
+        return body.decode("utf-8"), media
+    except UnicodeDecodeError:
+        raise UnsupportedMediaType(f"{what} must be UTF-8 text") from None

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openpcf import config
-from openpcf.cli.common import FactorFiles, Gwp, OutputFormat, err, num, out
+from openpcf.cli.common import FactorFiles, FactorSetLabels, Gwp, OutputFormat, err, num, out
 from openpcf.cli.common import fail as _fail
 from openpcf.domain.cbam import CbamDeclaration
 from openpcf.domain.errors import CalculationError, OpenpcfError
@@ -27,7 +27,9 @@ from openpcf.services.calculation.check import check as check_model
 from openpcf.services.calculation.compare import Comparison, Refusal, compare
 from openpcf.services.calculation.project import Project, load_project
 from openpcf.services.calculation.uncertainty import monte_carlo
+from openpcf.services.catalogue.pulled_sets import kept_set
 from openpcf.services.certification.green_certificates import record_claims
+from openpcf.services.monitoring.direct_connection import names_meters, resolve_for_tenant
 from openpcf.store.db import sessions
 
 ProfileOption = Annotated[
@@ -44,6 +46,7 @@ def calc(
     ),
     gwp: Annotated[Gwp | None, typer.Option(help="GWP100 set; overrides the profile's.")] = None,
     factors: FactorFiles = None,
+    factor_set: FactorSetLabels = None,
     profile_id: ProfileOption = DEFAULT_PROFILE,
     compare_with: Annotated[
         str | None,
@@ -71,7 +74,11 @@ def calc(
     lists the violations. Profile breaches are always listed in the result.
     """
     try:
-        project = load_project(model, factors or [])
+        kept = [kept_set(label) for label in factor_set or []]
+        project = load_project(model, factors or [], kept)
+        if names_meters(project):  # a metered direct connection: readings of the local store
+            with sessions()() as session:
+                project = resolve_for_tenant(session, config.tenant(), project)
         result = calculate(project, gwp=gwp.value if gwp else None, profile=profile_id)
         violations = check_model(project, profile_id, result)
         # An unknown rule cannot be broken: the model is computed under the general rule and the

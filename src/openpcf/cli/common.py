@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 132)
 err = Console(stderr=True, highlight=False, emoji=False)
 
+FactorSetLabels = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--factor-set",
+        metavar="NAME@VERSION",
+        help="A published (national) factor set kept here by `openpcf factors pull`/`import`; "
+        "repeat for several.",
+    ),
+]
 FactorFiles = Annotated[
     list[Path] | None,
     typer.Option("--factors", help="A user factor file (CSV or YAML); repeat for several."),

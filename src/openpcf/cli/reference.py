@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 from rich.table import Table
 
-from openpcf.cli.common import FactorFiles, OutputFormat, err, out
+from openpcf.cli.common import FactorFiles, FactorSetLabels, OutputFormat, err, out
 from openpcf.cli.common import fail as _fail
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.factor import Factor
@@ -23,6 +23,13 @@ from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
 from openpcf.io.factor_file import load_factor_file
 from openpcf.rules.catalogue import product_rule, product_rules, profile, profiles
+from openpcf.services.catalogue.pulled_sets import (
+    import_document,
+    kept_set,
+    kept_sets,
+    pull,
+    store_dir,
+)
 
 factors_app = typer.Typer(help="Search and inspect emission factors.", no_args_is_help=True)
 schema_app = typer.Typer(help="Print JSON Schemas of openpcf's file formats.", no_args_is_help=True)
@@ -52,8 +59,8 @@ def schema_result() -> None:
     sys.stdout.write(json.dumps(Result.model_json_schema(), indent=2) + "\n")
 
 
-def _catalogue(files: list[Path] | None) -> Catalogue:
-    sets, where = [bundled_set()], {}
+def _catalogue(files: list[Path] | None, labels: list[str] | None = None) -> Catalogue:
+    sets, where = [bundled_set(), *(kept_set(label) for label in labels or [])], {}
     for f in files or []:
         fs, locations = load_factor_file(f)
         sets.append(fs)
@@ -85,11 +92,12 @@ def _value(f: Factor) -> str:
 def factors_search(
     text: Annotated[str, typer.Argument(help="Words that must all appear (id, name, region...).")],
     factors: FactorFiles = None,
+    factor_set: FactorSetLabels = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Find factors by words in their id, name, region, kind or note."""
     try:
-        found = _catalogue(factors).search(text)
+        found = _catalogue(factors, factor_set).search(text)
     except OpenpcfError as exc:
         _fail(exc)
         return
@@ -100,11 +108,12 @@ def factors_search(
 def factors_list(
     region: Annotated[str | None, typer.Option(help="ISO 3166 code, e.g. CN or CN-JS.")] = None,
     factors: FactorFiles = None,
+    factor_set: FactorSetLabels = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """List factors, all or those of one region."""
     try:
-        catalogue = _catalogue(factors)
+        catalogue = _catalogue(factors, factor_set)
     except OpenpcfError as exc:
         _fail(exc)
         return
@@ -136,11 +145,12 @@ def _print_factors(found: list[Factor], format: OutputFormat, empty: str) -> Non
 def factors_show(
     factor_id: Annotated[str, typer.Argument(metavar="ID", help="A factor id.")],
     factors: FactorFiles = None,
+    factor_set: FactorSetLabels = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Everything known about one factor: values, source, publisher, year, region, flags."""
     try:
-        catalogue = _catalogue(factors)
+        catalogue = _catalogue(factors, factor_set)
         f = catalogue.get(factor_id)
     except OpenpcfError as exc:
         _fail(exc)
@@ -208,3 +218,46 @@ def _show_yaml(get: Callable[[str], BaseModel], item_id: str) -> None:
     sys.stdout.write(
         yaml.safe_dump(item.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
     )
+
+
+@factors_app.command("pull")
+def factors_pull(
+    url: Annotated[str, typer.Argument(help="GET /factor-sets/NAME/VERSION of a platform.")],
+    token: Annotated[
+        str | None, typer.Option(help="A bearer token for the platform (a personal token).")
+    ] = None,
+) -> None:
+    """Keep a published (national) factor set from a platform, for `--factor-set NAME@VERSION`."""
+    try:
+        fs = pull(url, token)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    out.print(f"kept {fs.label}: {len(fs.factors)} factor(s)")
+
+
+@factors_app.command("import")
+def factors_import(
+    file: Annotated[Path, typer.Argument(help="A factor-set document saved from the platform.")],
+) -> None:
+    """Keep a published factor set from its document (as `GET /factor-sets/NAME/VERSION`)."""
+    try:
+        fs = import_document(file.read_text("utf-8"), str(file))
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] {file}: {exc.strerror}")
+        raise typer.Exit(1) from None
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    out.print(f"kept {fs.label}: {len(fs.factors)} factor(s)")
+
+
+@factors_app.command("sets")
+def factors_sets() -> None:
+    """Published factor sets kept in this installation."""
+    table = Table(title=f"Factor sets kept in {store_dir()}", title_justify="left")
+    for col in ("set", "title", "published", "factors"):
+        table.add_column(col)
+    for fs in kept_sets():
+        table.add_row(fs.label, fs.title, fs.published or "", str(len(fs.factors)))
+    out.print(table)

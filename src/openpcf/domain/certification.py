@@ -262,6 +262,11 @@ class Evidence(_Out):
         default_factory=list,
         description="open findings of the result; certify acknowledges each with a comment",
     )
+    meter_proofs: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="for each meter a metered direct connection names: its readings over the "
+        "period and the ledger entries chaining them, checked against the stored readings",
+    )
 
 
 class Integrity(_Out):

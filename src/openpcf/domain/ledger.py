@@ -27,6 +27,8 @@ CERTIFICATE_ISSUED = "certificate.issued"
 CERTIFICATE_PUBLISHED = "certificate.published"
 CERTIFICATE_REVOKED = "certificate.revoked"
 GREEN_CERTIFICATE_CLAIMED = "green-certificate.claimed"
+GREEN_CERTIFICATE_REFUSED = "green-certificate.refused"
+GREEN_CERTIFICATES_ISSUED = "green-certificate.issuance-imported"
 METER_READING = "meter.reading"
 KIND = r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -82,14 +82,70 @@ Generation = Literal[
 ]
 
 
+class DirectConnectionMeters(_Strict):
+    """Monitoring meters whose stored readings measure a direct connection over a period."""
+
+    site: str = Field(min_length=1, description="the monitoring site (openpcf monitor sites)")
+    generation: str = Field(min_length=1, description="meter of the project's generation")
+    on_site_use: str = Field(min_length=1, description="meter of generation used by this site")
+    consumption: str = Field(min_length=1, description="meter of the site's total consumption")
+    start: date = Field(description="first day of the period (the site's time zone)")
+    end: date = Field(description="last day of the period, inclusive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DirectConnectionMeters:
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class MeteredEvidence(_Strict):
+    """What the stored readings gave (set by openpcf when it reads them; never in a file)."""
+
+    readings: int = Field(description="readings summed over the three meters")
+    ledger_entries: tuple[int, ...] = Field(description="ledger seq of the chained readings")
+    kwh: dict[str, float] = Field(description="kWh by field: generation, on-site use, consumption")
+
+
 class DirectConnection(_Strict):
-    """Metered evidence of a green-power direct connection (绿电直连) over one period."""
+    """A green-power direct connection (绿电直连) over one period: metered by naming monitoring
+    meters (`meters`), or declared by typing the three quantities (marked "declared, not
+    metered" in the result). With `meters`, typed quantities are ignored."""
 
     generation: Generation = Field(description="generation type of the connected project")
-    project_generation: Quantity = Field(description="the project's total generation")
-    on_site_use: Quantity = Field(description="project generation used by this site")
-    consumption: Quantity = Field(description="this site's total electricity consumption")
+    project_generation: Quantity | None = Field(
+        default=None, description="the project's total generation (declared)"
+    )
+    on_site_use: Quantity | None = Field(
+        default=None, description="project generation used by this site (declared)"
+    )
+    consumption: Quantity | None = Field(
+        default=None, description="this site's total electricity consumption (declared)"
+    )
+    meters: DirectConnectionMeters | None = Field(
+        default=None, description="the monitoring meters and period the quantities come from"
+    )
     year: int | None = Field(default=None, description="metering year; default the input's")
+    metered: MeteredEvidence | None = Field(
+        default=None, description="set by openpcf from the stored readings; refused in a file"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_typed_as_metered(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("metered") is not None:
+            raise ValueError("'metered' is set by openpcf from stored readings; name 'meters'")
+        return data
+
+    @model_validator(mode="after")
+    def _quantities_or_meters(self) -> DirectConnection:
+        typed = (self.project_generation, self.on_site_use, self.consumption)
+        if self.meters is None and any(q is None for q in typed):
+            raise ValueError(
+                "give project_generation, on_site_use and consumption (declared), or meters "
+                "(metered)"
+            )
+        return self
 
 
 class Certificate(_Strict):

@@ -104,6 +104,11 @@ class SiteSpec(_Strict):
     ets_sector: EtsSector | None = Field(
         default=None, description="sector of the national ETS the site is covered by, if any"
     )
+    type: Literal["plant", "data-centre"] = Field(
+        default="plant",
+        description="data-centre: its renewable share is reported against its province's "
+        "requirement",
+    )
     alert_above: float | None = Field(
         default=None, gt=0, description="alert when the site emits more kg CO2e per hour"
     )

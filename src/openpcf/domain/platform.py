@@ -200,7 +200,8 @@ class CalculationRequest(_In):
     gwp: Literal["AR5", "AR6"] | None = Field(default=None, description="overrides the profile's")
     factor_sets: list[str] = Field(
         default_factory=list,
-        description="published factor-set versions of the tenant to add, as 'name@version'",
+        description="published factor-set versions to add: the tenant's or a national one "
+        "(a regulator's), as 'name@version' or 'tenant:name@version'",
     )
     allow_violations: bool = Field(
         default=False, description="compute even if the model breaks its product rule"

@@ -53,6 +53,18 @@ class FactorUse(_Frozen):
     flags: tuple[str, ...]
 
 
+class ProcurementCheck(_Frozen):
+    """The footprint against the green-procurement threshold and grades a regulator set for
+    its product rule and declared unit."""
+
+    grade: str | None = Field(description="the regulator's grade class the footprint falls in")
+    threshold_kg_co2e: float | None = Field(description="at most this per declared unit")
+    meets_threshold: bool | None = Field(description="null where no threshold is set")
+    source: str
+    valid_from: str
+    valid_until: str | None
+
+
 class Violation(_Frozen):
     """A breach of a product rule or methodology profile, with where it is and how to fix it."""
 
@@ -140,11 +152,25 @@ class Result(_Frozen):
     contributions: tuple[Contribution, ...]
     profile: str
     rule: str = Field(description="product rule id, or 'general' when the model names none")
+    rule_version: str | None = Field(
+        default=None,
+        description="version of the product rule in force on the calculation's date, where the "
+        "platform recorded it ('bundled@<openpcf version>' for the rule openpcf ships)",
+    )
+    profile_version: str | None = Field(
+        default=None,
+        description="version of the methodology profile in force on the calculation's date, "
+        "where the platform recorded it ('bundled@<openpcf version>' for the shipped one)",
+    )
     factor_set: str
     gwp: str
     allocation: str = Field(description="how the main product's share of the burden was set")
     grade: str | None = Field(
         default=None, description="benchmark class of the product rule the footprint falls in"
+    )
+    procurement: ProcurementCheck | None = Field(
+        default=None,
+        description="against the regulator's procurement threshold and grades, where set",
     )
     primary_data_share: float = Field(description="percent of the footprint from primary data")
     data_quality: DataQualitySummary | None

@@ -288,7 +288,8 @@ def label_svg(result: Result, *, certificate: CertificateSummary | None = None,
     footer_h = 4.0
     qr_size = 16.0 if certificate else 0.0
     bottom_block = (qr_size if certificate else 9.0) + footer_h + 2.0
-    grade_h = 6.0 if result.grade else 0.0
+    chip = _grade_text(result)
+    grade_h = 6.0 if chip else 0.0
     free_top = y
     free_bottom = height - m - bottom_block - grade_h
     unit_text = "kg CO2e"
@@ -311,12 +312,12 @@ def label_svg(result: Result, *, certificate: CertificateSummary | None = None,
                         inner, floor)  # fmt: skip
     parts.append(_t(m, base + 1.6 + small * 1.1, per_line, fs, fill=_MUTED))
 
-    # Grade chip.
-    if result.grade:
+    # Grade chip (with the green-procurement verdict where a regulator set a threshold).
+    if chip:
         gy = free_bottom + 0.5
         parts.append(f'<rect x="{m:g}" y="{gy:.3f}" width="{inner:g}" height="4.8" rx="2.4" '
                      f'fill="{_GREEN_LIGHT}"/>')  # fmt: skip
-        text, fs = _fit(f"等级 Grade  {result.grade}", max(2.1, floor), inner - 3, floor)
+        text, fs = _fit(chip, max(2.1, floor), inner - 3, floor)
         parts.append(_t(m + 1.5, gy + 3.3, text, fs, fill=_GREEN, weight="700"))
 
     # Bottom block: certificate and QR code, or the draft notice.
@@ -371,7 +372,7 @@ def label_svg(result: Result, *, certificate: CertificateSummary | None = None,
 
     title = f"碳足迹 Carbon Footprint: {result.product}, {value} kg CO2e {per_text}"
     desc = (f"{'certificate ' + certificate.id if certificate else 'not certified (draft)'}; "
-            f"{standard}")  # fmt: skip
+            f"{standard}{_evidence_text(result)}")  # fmt: skip
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size.width_mm:g}mm" '
         f'height="{size.height_mm:g}mm" viewBox="0 0 {_W:g} {height:.4f}" role="img" '
@@ -380,6 +381,26 @@ def label_svg(result: Result, *, certificate: CertificateSummary | None = None,
         f'<title id="openpcf-label-title">{escape(title)}</title>'
         f'<desc id="openpcf-label-desc">{escape(desc)}</desc>{"".join(parts)}</svg>'
     )
+
+
+def _grade_text(result: Result) -> str:
+    """The grade chip: the grade, and whether the footprint meets the procurement threshold."""
+    parts = [f"等级 Grade  {result.grade}"] if result.grade else []
+    meets = result.procurement.meets_threshold if result.procurement else None
+    if meets is not None:
+        parts.append("符合绿色采购 meets procurement" if meets else
+                     "未达绿色采购 below procurement")  # fmt: skip
+    return " · ".join(parts)
+
+
+def _evidence_text(result: Result) -> str:
+    """Green-electricity evidence the label's description names (declared or metered)."""
+    codes = {n.code for n in result.warnings}
+    if "DIRECT_CONNECTION_METERED" in codes:
+        return "; direct connection metered (ledger-chained readings)"
+    if "DIRECT_CONNECTION_DECLARED" in codes:
+        return "; direct connection declared, not metered"
+    return ""
 
 
 def label_png(svg: str, size: LabelSize, dpi: int = 300) -> bytes:

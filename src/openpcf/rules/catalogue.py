@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -41,13 +44,52 @@ def _load(entry: Traversable, model: type[T]) -> T:
 
 
 @lru_cache(maxsize=1)
-def profiles() -> dict[str, Profile]:
+def bundled_profiles() -> dict[str, Profile]:
+    """The methodology profiles openpcf ships: the initial published version of each."""
     return _load_all("profiles", Profile)
 
 
+_PROFILES_IN_FORCE: ContextVar[Mapping[str, Profile] | None] = ContextVar(
+    "profiles_in_force", default=None
+)
+
+
+def profiles() -> dict[str, Profile]:
+    """The bundled profiles, with published versions in force replacing them where set."""
+    override = _PROFILES_IN_FORCE.get()
+    return {**bundled_profiles(), **override} if override else bundled_profiles()
+
+
 @lru_cache(maxsize=1)
-def product_rules() -> dict[str, ProductRule]:
+def bundled_rules() -> dict[str, ProductRule]:
+    """The rules openpcf ships: the initial published version of each."""
     return _load_all("products", ProductRule)
+
+
+# Rule versions a regulator published that are in force for the calculation under way, by id
+# (set by `services.catalogue.rule_versions.in_force`); absent outside one.
+_IN_FORCE: ContextVar[Mapping[str, ProductRule] | None] = ContextVar("rules_in_force", default=None)
+
+
+def product_rules() -> dict[str, ProductRule]:
+    """The bundled rules, with published versions in force replacing them where set."""
+    override = _IN_FORCE.get()
+    return {**bundled_rules(), **override} if override else bundled_rules()
+
+
+@contextmanager
+def rules_in_force(
+    rules: Mapping[str, ProductRule], profiles: Mapping[str, Profile] | None = None
+) -> Iterator[None]:
+    """Compute with these rule and profile versions (by id) in place of the bundled ones, in
+    this context."""
+    token = _IN_FORCE.set(rules)
+    ptoken = _PROFILES_IN_FORCE.set(profiles)
+    try:
+        yield
+    finally:
+        _PROFILES_IN_FORCE.reset(ptoken)
+        _IN_FORCE.reset(token)
 
 
 def profile(profile_id: str, where: Location | None = None) -> Profile:

@@ -9,6 +9,7 @@ from openpcf.store import audit as _audit  # noqa: F401  (registers the audit li
 from openpcf.store import (
     models_certification,  # noqa: F401
     models_monitoring,  # noqa: F401
+    models_national,  # noqa: F401
     models_pact,  # noqa: F401
     models_policy,  # noqa: F401
     models_recompute,  # noqa: F401

@@ -39,10 +39,14 @@ def created_at_column() -> Mapped[datetime]:
 
 
 class CertificateClaim(Base):
-    """A green electricity certificate claimed for one product; claimable once per tenant."""
+    """A green electricity certificate claimed for one product; claimable once on the platform
+    (the unique index on `certificate_id`, migration 0010; before it, once per tenant)."""
 
     __tablename__ = "certificate_claims"
-    __table_args__ = (UniqueConstraint("tenant", "certificate_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant", "certificate_id"),
+        Index("uq_certificate_claims_certificate_id", "certificate_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant: Mapped[str] = mapped_column(String(200))

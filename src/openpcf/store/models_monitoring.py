@@ -48,6 +48,8 @@ class MonitoringSite(Base):
     ets_sector: Mapped[str | None] = mapped_column(String(20))
     alert_above: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = created_at_column()
+    # plant | data-centre (migration 0010)
+    type: Mapped[str] = mapped_column(String(20), server_default="plant")
 
 
 class MonitoringMeter(Base):

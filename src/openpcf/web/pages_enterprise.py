@@ -40,7 +40,7 @@ from openpcf.io.report_pdf import render_report_pdf
 from openpcf.services.calculation import stored as calculations
 from openpcf.services.calculation.methodology import get_profile, list_profiles
 from openpcf.services.calculation.profile_comparison import compare_calculation
-from openpcf.services.catalogue import products
+from openpcf.services.catalogue import factor_sets, products
 from openpcf.services.certification import certified_results
 from openpcf.services.certification import workflow as certification
 from openpcf.web import certification_view, workflow
@@ -133,6 +133,12 @@ def _product_context(
         "shown": shown,
         "calculations": calcs,
         "profiles": list_profiles(),
+        # published sets the tenant may name: its own and the national (regulators') ones
+        "factor_sets": [
+            f
+            for f in call(request, factor_sets.list_factor_sets, user.principal)
+            if f.published_at is not None
+        ],
         "stages": STAGES,
         "section": "products",
         **extra,
@@ -312,12 +318,14 @@ def calculate(
     profile: Annotated[str, Form()] = "gb-t-24067",
     version: Annotated[str, Form()] = "",
     allow_violations: Annotated[str | None, Form()] = None,
+    factor_set: Annotated[str, Form()] = "",
 ) -> Response:
     urn = product_urn(user.tenant, slug)
     try:
         req = CalculationRequest(
             profile=profile,
             version=int(version) if version.strip() else None,
+            factor_sets=[factor_set] if factor_set.strip() else [],
             allow_violations=bool(allow_violations),
         )
         info = call(request, calculations.run_calculation, user.principal, urn, req)

@@ -125,6 +125,8 @@ def nav_for(user: WebUser | None, lang: str) -> list[tuple[str, str, str]]:
         links += [
             ("/regulate/factor-sets", t("Factor sets"), "factor-sets"),
             ("/regulate/coverage", t("Coverage"), "coverage"),
+            ("/regulate/products", t("Product rules"), "products"),
+            ("/regulate/green-certificates", t("Green certificates"), "green-certificates"),
             ("/monitoring", t("Monitoring"), "monitoring"),
         ]
     links += [

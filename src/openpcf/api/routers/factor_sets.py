@@ -1,10 +1,12 @@
-"""The tenant's own factor sets: drafts, then published (immutable) versions."""
+"""Factor sets: the tenant's own (drafts, then published immutable versions) and the national
+sets regulators publish, readable by every tenant; diffs between versions and the preview of
+which stored footprints a version would change."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, Request, status
 
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
@@ -15,6 +17,12 @@ from openpcf.domain.platform import (
     FactorSetUpdate,
 )
 from openpcf.services.catalogue import factor_sets
+from openpcf.services.catalogue.factor_set_diff import (
+    FactorSetDiff,
+    diff_versions,
+    preview_footprints,
+)
+from openpcf.services.recompute.report import RecomputeReport
 
 router = APIRouter(prefix="/factor-sets", tags=["factor sets"])
 Name = Annotated[str, Path(examples=["acme-survey"])]
@@ -24,7 +32,7 @@ Version = Annotated[str, Path(examples=["2024.1"])]
 @router.get(
     "",
     response_model=list[FactorSetInfo],
-    summary="List the tenant's factor sets",
+    summary="List the tenant's factor sets and the national (regulator-published) ones",
     responses=responses(401),
 )
 def list_sets(db: SessionDep, who: PrincipalDep) -> list[FactorSetInfo]:
@@ -72,3 +80,33 @@ def update_set(
 )
 def publish_set(name: Name, version: Version, db: SessionDep, who: PrincipalDep) -> FactorSetInfo:
     return factor_sets.publish_factor_set(db, who, name, version)
+
+
+@router.get(
+    "/{name}/{version}/diff",
+    response_model=FactorSetDiff,
+    summary="Factors added, removed and changed since another version (old/new value and %)",
+    responses=responses(401, 404),
+)
+def diff_set(
+    name: Name,
+    version: Version,
+    db: SessionDep,
+    who: PrincipalDep,
+    against: Annotated[str, Query(description="the older version", examples=["2024.1"])],
+) -> FactorSetDiff:
+    return diff_versions(db, who, name, against, version)
+
+
+@router.get(
+    "/{name}/{version}/preview",
+    response_model=RecomputeReport,
+    summary="Which stored footprints this version (a draft too) would change: a dry run (admins)",
+    responses=responses(401, 403, 404),
+)
+def preview_set(
+    name: Name, version: Version, request: Request, who: PrincipalDep
+) -> RecomputeReport:
+    """A regulator's set concerns every tenant's footprints; a company's, its own."""
+    factory = request.app.state.sessions.open()
+    return preview_footprints(factory, who, name, version)

@@ -3,7 +3,7 @@ per window, the live snapshot and its server-sent event stream, and refused read
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -12,8 +12,10 @@ from starlette.responses import StreamingResponse
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.monitoring import AllowanceSpec, MeterSpec, SiteSpec
-from openpcf.services.errors import InvalidRequest
-from openpcf.services.monitoring import live, registry
+from openpcf.services.errors import InvalidRequest, NotFound
+from openpcf.services.monitoring import data_centre, live, registry
+from openpcf.services.monitoring.data_centre import DataCentreShare, SiteCertificate
+from openpcf.services.monitoring.direct_connection import MeterProof, meter_proof
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 SiteId = Annotated[str, Path(description="site id", examples=["wuxi-mill"])]
@@ -125,3 +127,57 @@ def rejected(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[live.RejectedInfo]:
     return live.rejected(db, who, site, limit, offset)
+
+
+@router.get(
+    "/sites/{site}/meters/{meter}/ledger-proof",
+    response_model=MeterProof,
+    summary="A meter's readings over a period and the ledger entries chaining them, checked",
+    responses=responses(401, 404, 422),
+)
+def ledger_proof(
+    site: SiteId,
+    meter: Annotated[str, Path(description="meter id", examples=["wind-in"])],
+    start: Annotated[date, Query(description="first day (the site's time zone)")],
+    end: Annotated[date, Query(description="last day, inclusive")],
+    db: SessionDep,
+    who: PrincipalDep,
+) -> MeterProof:
+    """For a verifier (any role of the tenant): what a metered direct connection was computed
+    from, and whether every ledger entry still matches the stored readings."""
+    if start > end:
+        raise InvalidRequest(f"start {start} is after end {end}")
+    with db.begin():
+        registry.site_of(db, who, site)
+        try:
+            return meter_proof(db, who.tenant_id or 0, who.tenant or "", site, meter, start, end)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
+
+
+@router.post(
+    "/sites/{site}/green-certificates",
+    status_code=status.HTTP_201_CREATED,
+    summary="Claim a green certificate for a site's consumption (once on the platform)",
+    responses=responses(401, 403, 404, 422),
+)
+def claim_certificate(
+    site: SiteId, cert: SiteCertificate, db: SessionDep, who: PrincipalDep
+) -> dict[str, object]:
+    (c,) = data_centre.claim_for_site(db, who, site, cert)
+    return {"certificate_id": c.certificate_id, "kwh": c.kwh, "generation": c.generation}
+
+
+@router.get(
+    "/sites/{site}/renewable-share",
+    response_model=DataCentreShare,
+    summary="A data centre's renewable share by month and year, against its province's requirement",
+    responses=responses(401, 404, 422),
+)
+def renewable_share(
+    site: SiteId,
+    db: SessionDep,
+    who: PrincipalDep,
+    year: Annotated[int, Query(ge=2000, le=2100, examples=[2025])],
+) -> DataCentreShare:
+    return data_centre.renewable_share(db, who, site, year)

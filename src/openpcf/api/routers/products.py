@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from openpcf import config
-from openpcf.api.deps import PrincipalDep, SessionDep
-from openpcf.api.errors import PayloadTooLarge, UnsupportedMediaType, responses
+from openpcf.api.deps import PrincipalDep, SessionDep, text_body
+from openpcf.api.errors import responses
 from openpcf.domain.platform import (
     CalculationInfo,
     CalculationRequest,
@@ -49,22 +49,7 @@ inputs:
 
 async def model_document(request: Request) -> tuple[str, str]:
     """The raw request body (a model as YAML or JSON) and its media type."""
-    media = request.headers.get("content-type", "")
-    if media.split(";")[0].strip().lower() not in MEDIA_TYPES:
-        raise UnsupportedMediaType(
-            f"unsupported media type '{media}'; send the model as application/yaml or "
-            "application/json"
-        )
-    limit = config.max_model_bytes()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the model is larger than {limit} bytes")
-    try:
-        return body.decode("utf-8"), media
-    except UnicodeDecodeError:
-        raise UnsupportedMediaType("the model must be UTF-8 text") from None
+    return await text_body(request, tuple(MEDIA_TYPES), config.max_model_bytes(), "the model")
 
 
 @router.get("", response_model=list[ProductInfo], summary="List products", responses=responses(401))

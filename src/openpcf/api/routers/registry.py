@@ -33,9 +33,17 @@ def search(
     status: Annotated[State | None, Query(description="published, revoked or expired")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    meets_threshold: Annotated[
+        bool | None,
+        Query(
+            description="true: only footprints meeting the green-procurement threshold in "
+            "force for their rule and declared unit; false: only those that do not"
+        ),
+    ] = None,
 ) -> list[registry.RegistryEntry]:
     """Revoked and expired certificates stay listed, with their status."""
-    return registry.search(db, q, rule, sector, province, unit, status, limit, offset)
+    return registry.search(db, q, rule, sector, province, unit, status, limit, offset,
+                           meets_threshold)  # fmt: skip
 
 
 @router.get(

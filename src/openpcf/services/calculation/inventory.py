@@ -278,6 +278,18 @@ def _green_parts(
         )
         for failure in failures:
             notes.add("DIRECT_CONNECTION_REJECTED", failure, label)
+        if dc.metered is None:
+            notes.add("DIRECT_CONNECTION_DECLARED", "direct connection: declared, not metered "
+                      "(typed quantities, not stored readings)", label)  # fmt: skip
+        else:
+            m, q = dc.meters, kwh
+            notes.add("DIRECT_CONNECTION_METERED", (
+                f"direct connection metered: {dc.metered.readings} stored readings of site "
+                f"'{m.site if m else '?'}' from {m.start if m else '?'} to {m.end if m else '?'}: "
+                f"generation {q['project_generation']:g} kWh, on-site use {q['on_site_use']:g} "
+                f"kWh, consumption {q['consumption']:g} kWh; ledger entries "
+                f"{', '.join(map(str, dc.metered.ledger_entries)) or 'none'}"
+            ), label)  # fmt: skip
         if "direct-connection" not in acc.accepts:
             notes.add(
                 "EVIDENCE_NOT_ACCEPTED",
@@ -324,12 +336,22 @@ def _green_parts(
 
 
 def direct_connection_kwh(dc: DirectConnection, where: Location | None = None) -> dict[str, float]:
-    """The metered quantities of a direct connection in kWh, by field name."""
-    return {
-        name: getattr(dc, name).amount
-        * factor_between(getattr(dc, name).unit, "kWh", f"direct_connection.{name}", where)
-        for name in ("project_generation", "on_site_use", "consumption")
-    }
+    """The quantities of a direct connection in kWh, by field name: from the stored readings
+    where it names meters (resolved by `services.monitoring.direct_connection`), else typed."""
+    if dc.metered is not None:
+        return dict(dc.metered.kwh)
+    if dc.meters is not None:
+        raise ModelError(
+            f"the direct connection names meters of site '{dc.meters.site}'; its readings are "
+            "read where they are stored: compute it on the platform, or in this installation "
+            "after `openpcf monitor` has stored them",
+            where,
+        )
+    out = {}
+    for name in ("project_generation", "on_site_use", "consumption"):
+        q = getattr(dc, name)
+        out[name] = q.amount * factor_between(q.unit, "kWh", f"direct_connection.{name}", where)
+    return out
 
 
 def _basis_note(basis: str, gwp_set: str, label: str, notes: Notes) -> None:

@@ -37,9 +37,12 @@ class Project:
         return self.catalogue.extended(inline, where)
 
 
-def load_project(model_path: Path, factor_files: Sequence[Path] = ()) -> Project:
-    """Load a model, every sub-assembly it references (by path or id), and the factor files."""
-    sets: list[FactorSet] = [bundled_set()]
+def load_project(
+    model_path: Path, factor_files: Sequence[Path] = (), factor_sets: Sequence[FactorSet] = ()
+) -> Project:
+    """Load a model, every sub-assembly it references (by path or id), and the factor files;
+    `factor_sets` are published sets kept in this installation (`openpcf factors pull`)."""
+    sets: list[FactorSet] = [bundled_set(), *factor_sets]
     where: dict[str, Location] = {}
     for path in factor_files:
         fs, locations = load_factor_file(Path(path))
@@ -66,6 +69,8 @@ def load_project(model_path: Path, factor_files: Sequence[Path] = ()) -> Project
     digest = hashlib.sha256()
     for p in [m.path for m in models] + [Path(f) for f in factor_files]:
         digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    for fs in factor_sets:
+        digest.update(fs.label.encode() + b"\0" + fs.model_dump_json().encode() + b"\0")
     return Project(
         tuple(models), links, catalogue, tuple(map(Path, factor_files)), digest.hexdigest()
     )

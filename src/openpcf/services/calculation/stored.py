@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import date
 
 from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -33,19 +34,27 @@ from openpcf.factors.catalogue import Catalogue
 from openpcf.io import limits
 from openpcf.io.model_file import LoadedModel
 from openpcf.rules.catalogue import profile as load_profile
+from openpcf.rules.catalogue import rules_in_force
 from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.check import check as check_rules
 from openpcf.services.calculation.integrity import check, integrity_of_rows
 from openpcf.services.calculation.project import Project
 from openpcf.services.catalogue.factor_sets import published_sets
+from openpcf.services.catalogue.procurement import assess
 from openpcf.services.catalogue.products import (
     latest_version,
     loaded_version,
     own_product,
     readable_product,
 )
-from openpcf.services.certification.green_certificates import claim_certificates
+from openpcf.services.catalogue.rule_versions import in_force
+from openpcf.services.certification.green_certificates import (
+    CertificateRefused,
+    claim_certificates,
+    record_refusal,
+)
 from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
+from openpcf.services.monitoring.direct_connection import names_meters, resolve_metered
 from openpcf.services.platform.access import own, writer
 from openpcf.services.platform.accounts import utc
 from openpcf.services.recompute.usage import record_usage
@@ -55,13 +64,39 @@ from openpcf.store.models import Calculation, ModelVersion, Product
 def run_calculation(
     session: Session, who: Principal, urn: str, request: CalculationRequest
 ) -> CalculationInfo:
+    try:
+        return _run_calculation(session, who, urn, request)
+    except CertificateRefused as exc:  # rolled back; the refusal itself is recorded
+        record_refusal(session, who.actor, who.tenant or "", exc)
+        raise
+
+
+def _run_calculation(
+    session: Session, who: Principal, urn: str, request: CalculationRequest
+) -> CalculationInfo:
     with session.begin():
         writer(session, who)
         product = own_product(session, who, urn)
         version = _version(session, product, request.version)
         project, used = stored_project(session, who, version, request.factor_sets)
-        result = calculate(project, gwp=request.gwp, profile=request.profile)
-        violations = check_rules(project, request.profile, result)
+        if names_meters(project):
+            project = resolve_metered(session, who.tenant_id or 0, who.tenant or "", project)
+        now = in_force(session, date.today())  # the rules and profiles in force today
+        with rules_in_force(now.rules, now.profiles):
+            result = calculate(project, gwp=request.gwp, profile=request.profile)
+            violations = check_rules(project, request.profile, result)
+            accepts = load_profile(request.profile).electricity.accepts
+        result = result.model_copy(update={
+            "rule_version": now.rule_versions.get(result.rule),
+            "profile_version": now.profile_versions.get(result.profile),
+        })  # fmt: skip
+        du = result.declared_unit
+        bought = assess(session, result.rule, f"{du.amount:g} {du.unit}", result.pcf.value,
+                        date.today())  # fmt: skip
+        if bought is not None:  # the regulator's grades and procurement threshold
+            result = result.model_copy(
+                update={"procurement": bought, "grade": result.grade or bought.grade}
+            )
         breaches = [v for v in violations if v.rule != request.profile]
         if breaches and not request.allow_violations:
             raise RuleViolation(
@@ -70,7 +105,7 @@ def run_calculation(
                 details=[v.model_dump() for v in breaches],
             )
         result = result.model_copy(update={"violations": tuple(violations)})
-        if "certificates" in load_profile(request.profile).electricity.accepts:
+        if "certificates" in accepts:
             claim_certificates(session, who.tenant or "", project, who.actor)
         du = result.declared_unit
         row = Calculation(

@@ -1,7 +1,9 @@
-"""A tenant's own factor sets: a version is a draft until published, and immutable after.
+"""Factor sets: a version is a draft until published, and immutable after.
 
 The database refuses to change a published version too (a trigger), so the rule holds for any
-writer, not only this module. Factor search covers the bundled set and the tenant's published sets.
+writer, not only this module. A tenant reads its own sets and every set a regulator tenant has
+published (the national sets); factor search covers the bundled set and both. A calculation
+names a set 'name@version' (its own first, else a national one) or 'tenant:name@version'.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 import json
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from openpcf.domain.factor import Factor, FactorSet
@@ -22,13 +24,14 @@ from openpcf.domain.platform import (
     FactorSetUpdate,
     Principal,
     Role,
+    TenantKind,
 )
 from openpcf.factors.bundled import bundled_set
 from openpcf.factors.catalogue import Catalogue
 from openpcf.services.errors import Conflict, Immutable, InvalidRequest, NotFound
 from openpcf.services.platform.access import own, require, signed_in, writer
 from openpcf.services.platform.accounts import now, utc
-from openpcf.store.models import FactorSetVersion
+from openpcf.store.models import FactorSetVersion, Tenant
 
 
 def create_factor_set(session: Session, who: Principal, new: FactorSetCreate) -> FactorSetInfo:
@@ -43,14 +46,14 @@ def create_factor_set(session: Session, who: Principal, new: FactorSetCreate) ->
         )
         if exists is not None:
             raise Conflict(f"factor set {new.name}@{new.version} already exists")
-        data = _factor_data(new.factors)
+        data = factor_data(new.factors)
         row = FactorSetVersion(
             tenant_id=who.tenant_id,
             name=new.name,
             version=new.version,
             title=new.title,
             factors=data,
-            sha256=_digest(data),
+            sha256=digest_of(data),
             created_by=who.subject,
         )
         session.add(row)
@@ -72,8 +75,8 @@ def update_factor_set(
         if change.title is not None:
             row.title = change.title
         if change.factors is not None:
-            row.factors = _factor_data(change.factors)
-            row.sha256 = _digest(row.factors)
+            row.factors = factor_data(change.factors)
+            row.sha256 = digest_of(row.factors)
         session.flush()
         return _info(row)
 
@@ -96,36 +99,67 @@ def list_factor_sets(session: Session, who: Principal) -> list[FactorSetInfo]:
         signed_in(who)
         rows = session.scalars(
             select(FactorSetVersion)
-            .where(own(who, FactorSetVersion.tenant_id))
+            .where(readable(who))
             .order_by(FactorSetVersion.name, FactorSetVersion.created_at)
         )
         return [_info(r) for r in rows]
 
 
 def get_factor_set(session: Session, who: Principal, name: str, version: str) -> FactorSetDocument:
+    """The tenant's own version, else a national one of that name (`tenant:name` to choose)."""
     with session.begin():
-        row = _own(session, who, name, version)
+        row = _readable_row(session, who, name, version)
         return FactorSetDocument(**_info(row).model_dump(), factors=_factors(row))
 
 
+def readable(who: Principal) -> ColumnElement[bool]:
+    """The caller's tenant's sets and the published sets of regulator tenants."""
+    regulators = select(Tenant.id).where(Tenant.kind == TenantKind.regulator.value)
+    national = and_(
+        FactorSetVersion.published_at.is_not(None), FactorSetVersion.tenant_id.in_(regulators)
+    )
+    return or_(own(who, FactorSetVersion.tenant_id), national)
+
+
+def _readable_row(
+    session: Session, who: Principal, name: str, version: str, published: bool = False
+) -> FactorSetVersion:
+    """'name' (own first, else national) or 'tenant:name'; NotFound if none or ambiguous."""
+    signed_in(who)
+    owner, _, bare = name.rpartition(":")
+    query = (
+        select(FactorSetVersion)
+        .join(Tenant, Tenant.id == FactorSetVersion.tenant_id)
+        .where(readable(who), FactorSetVersion.name == bare, FactorSetVersion.version == version)
+    )
+    if owner:
+        query = query.where(Tenant.slug == owner)
+    if published:
+        query = query.where(FactorSetVersion.published_at.is_not(None))
+    rows = list(session.scalars(query))
+    mine = [r for r in rows if r.tenant_id == who.tenant_id]
+    if mine:
+        return mine[0]
+    if len(rows) == 1:
+        return rows[0]
+    if rows:
+        owners = ", ".join(sorted(f"{r.tenant.slug}:{bare}@{version}" for r in rows))
+        raise InvalidRequest(f"'{name}@{version}' names several national sets: {owners}")
+    raise NotFound(f"no factor set {name}@{version}")
+
+
 def published_sets(session: Session, who: Principal, labels: list[str]) -> list[FactorSet]:
-    """The tenant's published sets named 'name@version' (or '<tenant>:name@version')."""
+    """Published sets named 'name@version' or 'tenant:name@version', the tenant's or national."""
     out = []
     for label in labels:
         name, _, version = label.removeprefix(f"{who.tenant}:").partition("@")
-        row = session.scalar(
-            select(FactorSetVersion).where(
-                own(who, FactorSetVersion.tenant_id),
-                FactorSetVersion.name == name,
-                FactorSetVersion.version == version,
-                FactorSetVersion.published_at.is_not(None),
-            )
-        )
-        if row is None:
+        try:
+            row = _readable_row(session, who, name, version, published=True)
+        except NotFound:
             raise InvalidRequest(
-                f"'{label}' is not a published factor set of tenant {who.tenant}; "
-                "name one as 'name@version' (GET /factor-sets)"
-            )
+                f"'{label}' is not a published factor set of tenant {who.tenant} nor a "
+                "national one; name one as 'name@version' (GET /factor-sets)"
+            ) from None
         out.append(as_factor_set(row))
     return out
 
@@ -142,18 +176,16 @@ def as_factor_set(row: FactorSetVersion) -> FactorSet:
 def search_factors(
     session: Session, who: Principal, text: str = "", region: str | None = None, limit: int = 100
 ) -> list[FactorInSet]:
-    """Factors of the bundled set and of the caller's published sets matching every word."""
+    """Factors of the bundled set, the caller's published sets and the national sets matching
+    every word."""
     with session.begin():
         sets = [bundled_set()]
-        if who.tenant_id is not None:
-            rows = session.scalars(
-                select(FactorSetVersion)
-                .where(
-                    own(who, FactorSetVersion.tenant_id), FactorSetVersion.published_at.is_not(None)
-                )
-                .order_by(FactorSetVersion.name, FactorSetVersion.version)
-            )
-            sets += [as_factor_set(r) for r in rows]
+        rows = session.scalars(
+            select(FactorSetVersion)
+            .where(readable(who), FactorSetVersion.published_at.is_not(None))
+            .order_by(FactorSetVersion.name, FactorSetVersion.version)
+        )
+        sets += [as_factor_set(r) for r in rows]
     found: list[FactorInSet] = []
     for fs in sets:
         catalogue = _bundled_catalogue() if fs is sets[0] else Catalogue.of([fs])
@@ -192,7 +224,7 @@ def _own(session: Session, who: Principal, name: str, version: str) -> FactorSet
     return row
 
 
-def _factor_data(factors: list[Factor]) -> list[dict]:
+def factor_data(factors: list[Factor]) -> list[dict]:
     return [f.model_dump(mode="json", exclude_defaults=True) for f in factors]
 
 
@@ -200,7 +232,7 @@ def _factors(row: FactorSetVersion) -> list[Factor]:
     return [Factor.model_validate(f) for f in row.factors]
 
 
-def _digest(data: list[dict]) -> str:
+def digest_of(data: list[dict]) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from openpcf import config
 from openpcf.domain.certification import Integrity, State, effective_state
 from openpcf.io.label import product_page_url
+from openpcf.services.catalogue.procurement import assess, meets_condition
 from openpcf.services.certification.workflow import certificate_fields, integrity_of
 from openpcf.services.errors import NotFound
 from openpcf.services.platform.accounts import utc
@@ -50,6 +51,10 @@ class RegistryEntry(BaseModel):
     revoked_at: datetime | None
     revocation_reason: str | None
     url: str = Field(description="the public product page (the label's QR code)")
+    grade: str | None = Field(default=None, description="the regulator's grade class, if set")
+    meets_procurement: bool | None = Field(
+        default=None, description="meets the green-procurement threshold in force (null: none)"
+    )
 
 
 class RegistryCertificate(RegistryEntry):
@@ -86,6 +91,7 @@ def search(
     status: State | None = None,
     limit: int = 50,
     offset: int = 0,
+    meets_threshold: bool | None = None,
 ) -> list[RegistryEntry]:
     """Published certificates (also those since revoked or expired), newest first.
 
@@ -121,12 +127,24 @@ def search(
         )
     if status is not None:
         query = query.where(_status_is(status, now))
+    if meets_threshold is not None:
+        meets = meets_condition(IssuedCertificate.rule, IssuedCertificate.declared_unit,
+                                IssuedCertificate.pcf, now.date())  # fmt: skip
+        query = query.where(meets if meets_threshold else ~meets)
     rows = session.scalars(
         query.order_by(IssuedCertificate.issued_at.desc(), IssuedCertificate.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    return [_entry(c, now) for c in rows]
+    return [_procured(session, _entry(c, now), now) for c in rows]
+
+
+def _procured(session: Session, e: RegistryEntry, now: datetime) -> RegistryEntry:
+    """The entry with the regulator's grade and procurement verdict in force now."""
+    check = assess(session, e.rule, e.declared_unit, e.pcf, now.date())
+    if check is None:
+        return e
+    return e.model_copy(update={"grade": check.grade, "meets_procurement": check.meets_threshold})
 
 
 def entry(session: Session, certificate_id: str) -> RegistryCertificate:

@@ -116,9 +116,9 @@ def get_evidence(session: Session, who: Principal, submission_id: str) -> Eviden
             "it was submitted to only"
         )
     calc = sub.calculation
-    versions = session.scalars(
+    versions = list(session.scalars(
         select(ModelVersion).where(ModelVersion.id.in_(_used_version_ids(session, sub)))
-    )
+    ))  # fmt: skip
     models = [
         EvidenceModel(
             product=v.product.urn,
@@ -139,7 +139,27 @@ def get_evidence(session: Session, who: Principal, submission_id: str) -> Eviden
         result_sha256=sha256_of_result(calc.result),
         model_versions=sorted(models, key=lambda m: (m.product, m.number)),
         findings=findings_of(result.violations),
+        meter_proofs=_meter_proofs(session, sub, versions),
     )
+
+
+def _meter_proofs(session: Session, sub: Submission, versions: list[ModelVersion]) -> list[dict]:
+    """The ledger proof of every meter a metered direct connection of the models names."""
+    from openpcf.services.monitoring.direct_connection import ROLES, meter_proof
+
+    out = []
+    for v in versions:
+        for inp in loaded_version(v).model.inputs:
+            dc = inp.electricity.direct_connection if inp.electricity else None
+            m = dc.meters if dc else None
+            for _, attr in ROLES if m else ():
+                try:
+                    proof = meter_proof(session, sub.tenant_id, sub.tenant.slug, m.site,
+                                        getattr(m, attr), m.start, m.end)  # fmt: skip
+                except LookupError:
+                    continue  # the meter is gone: the calculation's notes still say what it read
+                out.append({"input": inp.name, "role": attr, **proof.model_dump(mode="json")})
+    return out
 
 
 def get_certificate(session: Session, who: Principal, certificate_id: str) -> CertificateInfo:
@@ -409,6 +429,7 @@ def _certify(
         "profile": result.profile,
         "gwp": result.gwp,
         "rule": result.rule,
+        "rule_version": result.rule_version,
         "factor_sets": list(calc.factor_sets),
         "calculation": {
             "id": calc.uuid,
@@ -430,6 +451,9 @@ def _certify(
     }
     if seen:
         body["acknowledged_findings"] = [{**a, "by": who.subject} for a in seen]
+    evidence = [n.message for n in result.warnings if n.code in GREEN_EVIDENCE]
+    if evidence:  # a direct connection: metered (ledger-chained readings) or declared
+        body["electricity_evidence"] = evidence
     document = sign(body, private)
     text = canonical_json(document).decode("utf-8")
     cert = IssuedCertificate(
@@ -459,6 +483,10 @@ def _certify(
         "valid_until": document["valid_until"],
     })  # fmt: skip
     return cert
+
+
+#: Result notes that say what a direct connection's credit rests on (see calculation.inventory).
+GREEN_EVIDENCE = ("DIRECT_CONNECTION_METERED", "DIRECT_CONNECTION_DECLARED")
 
 
 # --- helpers -------------------------------------------------------------------------------

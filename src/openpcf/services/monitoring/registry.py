@@ -247,6 +247,7 @@ def site_spec(row: MonitoringSite) -> SiteSpec:
         region=row.region,
         timezone=row.timezone,
         ets_sector=row.ets_sector,  # type: ignore[arg-type]
+        type=row.type or "plant",  # type: ignore[arg-type]
         alert_above=row.alert_above,
     )
 

@@ -7,13 +7,13 @@ existence of another tenant's private data is not revealed.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
-from openpcf.domain.platform import Principal, Role, Visibility
+from openpcf.domain.platform import Principal, Role, TenantKind, Visibility
 from openpcf.services.errors import AuthenticationFailed, PermissionDenied
 from openpcf.store.audit import attribute
-from openpcf.store.models import Product
+from openpcf.store.models import Product, Tenant
 
 
 def signed_in(who: Principal) -> Principal:
@@ -49,3 +49,17 @@ def readable_products(who: Principal) -> ColumnElement[bool]:
     """Products the principal may read: its tenant's and every public one."""
     public = Product.visibility == Visibility.public.value
     return public if who.tenant_id is None else or_(public, own(who, Product.tenant_id))
+
+
+def national(session: Session, who: Principal) -> Principal:
+    """A regulator tenant's admin or member, or the platform's operator (a CLI command on the
+    server): who may publish national data (issuance records, factor sets, rules)."""
+    if who.kind == "operator":
+        attribute(session, who.actor, None)
+        return who
+    require(who, Role.admin, Role.member)
+    kind = session.scalar(select(Tenant.kind).where(Tenant.id == who.tenant_id))
+    if kind != TenantKind.regulator.value:
+        raise PermissionDenied("only a regulator tenant may do this")
+    attribute(session, who.actor, who.tenant)
+    return who

@@ -10,13 +10,13 @@ from typing import Literal
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from openpcf.domain.factor import Factor, FactorSet
 from openpcf.domain.gases import CO2E, GWP_SETS, Flow
 from openpcf.domain.model import STAGES
-from openpcf.domain.platform import Principal, Role
+from openpcf.domain.platform import Principal, Role, TenantKind
 from openpcf.engine.recompute import Change
 from openpcf.factors.bundled import bundled_set, gwp_table
 from openpcf.rules.catalogue import profiles
@@ -35,8 +35,12 @@ class Target:
     scope: str
 
 
-def find_target(session: Session, who: Principal, spec: str, tenant: str | None) -> Target:
-    """The new set version, and whose calculations it concerns."""
+def find_target(
+    session: Session, who: Principal, spec: str, tenant: str | None, drafts: bool = False
+) -> Target:
+    """The new set version, and whose calculations it concerns: a regulator's set concerns
+    every tenant's (any may compute with it). `drafts`: a draft may be named (a dry run's
+    preview before publishing)."""
     if who.kind != "operator":
         if who.role is not Role.admin:
             raise PermissionDenied("recomputing footprints is for a tenant's admins")
@@ -73,13 +77,15 @@ def find_target(session: Session, who: Principal, spec: str, tenant: str | None)
             Tenant.slug == tenant,
             FactorSetVersion.name == name.removeprefix(f"{tenant}:"),
             FactorSetVersion.version == version,
-            FactorSetVersion.published_at.is_not(None),
+            FactorSetVersion.published_at.is_not(None) if not drafts else true(),
         )
     )
     if row is None:
         raise NotFound(f"'{spec}' is not a published factor set of tenant {tenant}")
     from openpcf.services.catalogue.factor_sets import as_factor_set
 
+    if row.tenant.kind == TenantKind.regulator.value:
+        return Target(as_factor_set(row), None, f"all tenants (national set of {tenant})")
     return Target(as_factor_set(row), row.tenant_id, f"tenant {tenant}")
 
 

@@ -27,6 +27,7 @@ def recompute(
     tenant: str | None = None,
     *,
     dry_run: bool = False,
+    drafts: bool = False,
     scheduler: str | None = None,
     top: int = 10,
     chunk_size: int = CHUNK,
@@ -36,7 +37,7 @@ def recompute(
     clock = _Clock()
     say = progress or (lambda *_: None)
     with factory() as session:
-        target = find_target(session, who, factor_set, tenant)
+        target = find_target(session, who, factor_set, tenant, drafts and dry_run)
         old_sets = older_versions(session, target)
         change, factor_changes, electric = compare_versions(session, target.fs, old_sets)
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
