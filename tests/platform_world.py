@@ -59,3 +59,11 @@ def add_tenant(
             factory(), op, slug, f"{role.value}@{slug}.example", role, password=password
         )
         world.tokens[f"{slug}/{role.value}"] = new.token.token
+
+
+def acknowledgements(client, sub: str, headers: dict[str, str]) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Every open finding the evidence of submission `sub` lists, acknowledged with a comment
+    (certifying requires one per finding)."""
+    evidence = client.get(f"/certification/submissions/{sub}/evidence", headers=headers)
+    assert evidence.status_code == 200, evidence.text
+    return [{"finding": f["id"], "comment": "seen in review"} for f in evidence.json()["findings"]]

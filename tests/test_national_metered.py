@@ -21,7 +21,7 @@ from openpcf.services.monitoring.ingest import Ingestor
 from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
-from tests.platform_world import World, add_tenant, make_world
+from tests.platform_world import World, acknowledgements, add_tenant, make_world
 
 PLANT = {
     "sites": [{"id": "dc", "name": "Data centre", "region": "CN-QH"}],
@@ -110,7 +110,15 @@ def _certify(client: TestClient, world: World, slug: str, calc_id: str) -> tuple
                         ("cnverify/verifier", "certify")):  # fmt: skip
         r = client.post(
             f"/certification/submissions/{sub}/transitions",
-            json={"action": action, "comment": "ok"},
+            json={
+                "action": action,
+                "comment": "ok",
+                **(
+                    {"acknowledgements": acknowledgements(client, sub, world.auth(who))}
+                    if action == "certify"
+                    else {}
+                ),
+            },
             headers=world.auth(who),
         )
         assert r.status_code == 200, r.text

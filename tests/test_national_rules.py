@@ -21,7 +21,7 @@ from openpcf.domain.result import Result
 from openpcf.io.label import label_svg
 from openpcf.rules.catalogue import bundled_profiles, bundled_rules
 from openpcf.services.catalogue.rule_versions import BUNDLED
-from tests.platform_world import World, add_tenant, make_world
+from tests.platform_world import World, acknowledgements, add_tenant, make_world
 from tests.web_world import PASSWORD, csrf_of, sign_in
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -95,7 +95,15 @@ def _certify(ctx: Ctx, calc_id: str) -> str:
                         ("cnverify/verifier", "certify")):  # fmt: skip
         r = ctx.client.post(
             f"/certification/submissions/{sub}/transitions",
-            json={"action": action, "comment": "ok"},
+            json={
+                "action": action,
+                "comment": "ok",
+                **(
+                    {"acknowledgements": acknowledgements(ctx.client, sub, ctx.world.auth(who))}
+                    if action == "certify"
+                    else {}
+                ),
+            },
             headers=ctx.world.auth(who),
         )
         assert r.status_code == 200, r.text
