@@ -4,18 +4,15 @@ its cell at once, rows added, moved and deleted, and round trips through YAML an
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
-from openpcf.io.model_file import load_model
 from openpcf.web import editor_form as ef
 from tests.conftest import REPO
 from tests.databases import KINDS, empty_database

@@ -8,6 +8,7 @@ the picked factor into its cell.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,15 +139,11 @@ def _valid_items(doc: dict[str, Any]) -> tuple[list[tuple[int, Input]], list[Fac
     """The inputs (with their index) and own factors that are valid on their own."""
     inputs, factors = [], []
     for k, item in enumerate(doc.get("inputs") or []):
-        try:
+        with suppress(ValueError):
             inputs.append((k, Input.model_validate(item)))
-        except ValueError:
-            pass
     for item in doc.get("factors") or []:
-        try:
+        with suppress(ValueError):
             factors.append(Factor.model_validate(item))
-        except ValueError:
-            pass
     return inputs, factors
 
 
@@ -174,7 +171,10 @@ def check_cell(request: Request, user: Enterprise) -> Response:
             quantity_of(value)
         except OpenpcfError as e:
             message = e.message
-    elif value and name.endswith(("-amount", "-share", "-kg_co2e", "-year")):
-        if ef.parse_number(value) is None:
-            message = f"expected a number, got '{value}'"
+    elif (
+        value
+        and name.endswith(("-amount", "-share", "-kg_co2e", "-year"))
+        and ef.parse_number(value) is None
+    ):
+        message = f"expected a number, got '{value}'"
     return render(request, "enterprise/_cell_check.html", {"message": message})
