@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
+from openpcf.io.model_file import load_model
 from openpcf.web import editor_form as ef
 from tests.conftest import REPO
 from tests.databases import KINDS, empty_database
@@ -140,3 +142,42 @@ def test_the_factor_picker_searches_chinese_and_english(ctx: Ctx) -> None:
     assert 'data-pick="cn-mee-grid/CN-JS@2023"' in en
     zh = c.get("/app/editor/factors?q=全国").text
     assert 'data-pick="cn-mee-grid/CN@2022"' in zh
+
+
+def test_a_changed_input_shows_in_the_diff_with_its_effect_and_restores(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "pv-diff")
+    grid = pv_grid()
+    assert post(c, "pv-diff", form_of(grid, "save", "v1"), token).status_code == 303
+    assert grid.rows["inputs"][1]["name"] == "Front glass"
+    grid.rows["inputs"][1]["amount"] = "18"  # thinner glass: 20.7 -> 18 kg
+    assert post(c, "pv-diff", form_of(grid, "save", "thinner glass"), token).status_code == 303
+    html = c.get("/app/products/pv-diff/diff?a=1&b=2").text
+    assert "thinner glass" in c.get("/app/products/pv-diff").text
+    row = re.search(r'<tr class="diff-changed">(.*?)</tr>', html, re.S)
+    assert row and "Front glass" in row.group(1)
+    # effect: (18 - 20.7) kg × 1.2 kg CO2e/kg (example/solar-glass) per piece, per 2.583 m2
+    # = -3.24 / 2.583 = -1.2544 kg CO2e per m2
+    assert "-1.254" in row.group(1)
+    assert re.search(r'id="total-change">-1\.254', html)
+    r = c.post("/app/products/pv-diff/versions/1/restore", data={"csrf_token": token})
+    assert r.headers["location"] == "/app/products/pv-diff?v=3&saved=1"
+    v3 = c.get("/app/products/pv-diff/versions/3/model.yaml").text
+    assert v3.startswith("# Change: Restored from version 1 (member@acme.example)\n")
+    assert yaml.safe_load(v3) == yaml.safe_load(
+        c.get("/app/products/pv-diff/versions/1/model.yaml").text
+    )
+
+
+def test_a_version_downloads_as_excel_that_reads_back_as_the_same_model(
+    ctx: Ctx, tmp_path: Path
+) -> None:
+    c = ctx.client()
+    r = c.get("/app/products/lfp-cell/versions/1/model.xlsx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    (tmp_path / "cell.xlsx").write_bytes(r.content)
+    (tmp_path / "cell.yaml").write_text(
+        c.get("/app/products/lfp-cell/versions/1/model.yaml").text, "utf-8"
+    )
+    assert load_model(tmp_path / "cell.xlsx").model == load_model(tmp_path / "cell.yaml").model
+    assert c.get("/app/products/lfp-cell/versions/1/model.pdf").status_code == 404

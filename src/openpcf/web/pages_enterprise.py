@@ -41,7 +41,7 @@ from openpcf.services.calculation.profile_comparison import compare_calculation
 from openpcf.services.catalogue import products
 from openpcf.services.certification import certified_results
 from openpcf.services.certification import workflow as certification
-from openpcf.web import certification_view, workflow
+from openpcf.web import certification_view, pages_versions, workflow
 from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems
 from openpcf.web.render import language, render
@@ -125,7 +125,9 @@ def _product_context(
         except WebNotFound:
             shown = None
     calcs = call(request, calculations.list_calculations, user.principal, urn)
+    numbers = [v.number for v in versions]
     return {
+        "notes": pages_versions.version_notes(request, user, urn, numbers),
         "product": info,
         "versions": sorted(versions, key=lambda v: -v.number),
         "shown": shown,

@@ -3,14 +3,19 @@ version, and the difference between two versions with the footprint change each 
 
 from __future__ import annotations
 
+import yaml
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.platform import product_urn
+from openpcf.io.excel_export import workbook_bytes
+from openpcf.services.calculation.calculate import DEFAULT_PROFILE
+from openpcf.services.calculation.methodology import list_profiles
+from openpcf.services.calculation.version_diff import diff_versions
 from openpcf.services.catalogue import products
 from openpcf.web import editor_form as ef
-from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound
+from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems
 from openpcf.web.render import render
 
@@ -32,10 +37,8 @@ def download(request: Request, user: Enterprise, slug: str, number: int, fmt: st
             headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'},
         )
     if fmt == "xlsx":
-        from openpcf.io.excel_export import workbook_bytes
-
         return Response(
-            workbook_bytes(doc.model.model_dump(by_alias=True, exclude_defaults=True)),
+            workbook_bytes(yaml.safe_load(doc.text)),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
@@ -58,3 +61,39 @@ def restore(request: Request, user: EnterpriseWriter, slug: str, number: int) ->
     except OpenpcfError as e:
         return render(request, "enterprise/_calc_error.html", {"errors": problems(e)}, 422)
     return RedirectResponse(f"/app/products/{slug}?v={saved.number}&saved=1", status_code=303)
+
+
+def version_notes(request: Request, user: WebUser, urn: str, numbers: list[int]) -> dict[int, str]:
+    """The change note of each of the (at most 30 newest) versions."""
+    out = {}
+    for n in sorted(numbers, reverse=True)[:30]:
+        out[n] = ef.change_note(call(request, products.get_version, user.principal, urn, n).text)
+    return out
+
+
+@router.get("/app/products/{slug}/diff")
+def diff_page(
+    request: Request,
+    user: Enterprise,
+    slug: str,
+    a: int | None = None,
+    b: int | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> Response:
+    """Two versions side by side (default: the latest and the one before it)."""
+    urn = product_urn(user.tenant, slug)
+    info = call(request, products.get_product, user.principal, urn)
+    latest = info.latest_version or 0
+    b = b or latest
+    a = a or max(b - 1, 1)
+    if profile not in {p.id for p in list_profiles()}:
+        profile = DEFAULT_PROFILE
+    diff = call(request, diff_versions, user.principal, urn, a, b, profile)
+    ctx = {
+        "product": info,
+        "diff": diff,
+        "numbers": list(range(latest, 0, -1)),
+        "profiles": list_profiles(),
+        "section": "products",
+    }
+    return render(request, "enterprise/diff.html", ctx)
