@@ -142,6 +142,11 @@ def test_the_factor_picker_searches_chinese_and_english(ctx: Ctx) -> None:
     assert 'data-pick="cn-mee-grid/CN-JS@2023"' in en
     zh = c.get("/app/editor/factors?q=全国").text
     assert 'data-pick="cn-mee-grid/CN@2022"' in zh
+    # a province's Chinese name and a Chinese term: 江苏 (CN-JS) 电力 (electricity)
+    c.cookies.set("lang", "zh")
+    province = c.get("/app/editor/factors?q=江苏电力 2023").text
+    assert 'data-pick="cn-mee-grid/CN-JS@2023"' in province
+    assert "<td>江苏</td>" in province
 
 
 def test_a_changed_input_shows_in_the_diff_with_its_effect_and_restores(ctx: Ctx) -> None:

@@ -25,9 +25,10 @@ from openpcf.services.calculation.references import reference_problems
 from openpcf.services.catalogue import factor_sets, products
 from openpcf.units import quantity_of
 from openpcf.web import editor_form as ef
+from openpcf.web import names
 from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems
-from openpcf.web.render import render
+from openpcf.web.render import language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,7 +60,7 @@ def _page(
         "gases": GASES,
         "subs": _sub_assemblies(request, user, slug),
         "own_factors": [r["id"] for r in grid.rows.get("factors", []) if r.get("id")],
-        "regions": [],
+        "regions": names.region_options(language(request)),
         "section": "products",
         **extra,
     }
@@ -156,7 +157,8 @@ def factor_picker(
 ) -> Response:
     """Factors of the bundled and published sets matching every word, with what decides the
     choice: value, unit, region, year and source."""
-    found = call(request, factor_sets.search_factors, user.principal, q.strip(), None, 40)
+    words = names.search_words(q.strip())
+    found = call(request, factor_sets.search_factors, user.principal, words, None, 40)
     return render(request, "enterprise/_factor_results.html", {"found": found, "q": q})
 
 

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from openpcf.domain.certification import State
-from openpcf.web import i18n
+from openpcf.web import i18n, names
 from openpcf.web.auth import WebUser, optional_user
 
 templates = Jinja2Templates(directory=str(files("openpcf.web").joinpath("templates")))
@@ -97,6 +97,7 @@ def amount(value: float) -> str:
 
 
 templates.env.globals["badge"] = badge
+templates.env.filters["region"] = names.region
 templates.env.globals["stage_labels"] = STAGE_LABELS
 templates.env.filters["amount"] = amount
 templates.env.globals["action_labels"] = ACTION_LABELS
