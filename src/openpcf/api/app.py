@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from openpcf import __version__, config
-from openpcf.api import errors
+from openpcf.api import docs_pages, errors
 from openpcf.api.routers import (
     audit,
     auth,
@@ -92,12 +92,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
         openapi_tags=TAGS,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         lifespan=_lifespan,
+        docs_url=None,  # served by api/docs_pages.py from the package, not a CDN
+        redoc_url=None,
     )
     app.state.database_url = database_url
     app.state.sessions = _LazySessions(database_url)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(docs_pages.router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
     return app
 
