@@ -54,6 +54,9 @@ def test_every_public_page_fits_a_phone(
         shot(page, f"phone-{locale[:2]}-{name}")
         if overflow(page) > 0:
             wide[path] = overflow(page)
+        if path == "/registry":  # each row a card: the footprint on screen, not off to the side
+            box = page.locator("#results tbody td.num").first.bounding_box()
+            assert box and box["x"] + box["width"] <= PHONE["width"]
     assert wide == {}, f"pages wider than a 390 px phone (px too wide): {wide}"
     page.close()
 
