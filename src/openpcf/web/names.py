@@ -8,6 +8,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from openpcf.domain.regions import PROVINCES, region_name
+from openpcf.rules.catalogue import product_rules, profiles
 
 # Chinese search words -> the English words (or codes) factor names and ids are written in.
 SEARCH_TERMS = {
@@ -42,3 +43,29 @@ def search_words(text: str) -> str:
             part = by_name.get(part.lower(), part)
             out.append(SEARCH_TERMS.get(part, part))
     return " ".join(out)
+
+
+@pass_context
+def profile_name(ctx: Context, profile_id: str | None) -> str:
+    """A methodology profile's name (from rules/profiles, Chinese from the message catalogue)."""
+    if not profile_id:
+        return "–"
+    found = profiles().get(profile_id)
+    return _translate(ctx, found.name) if found else profile_id
+
+
+@pass_context
+def rule_name(ctx: Context, rule_id: str | None) -> str:
+    """A product rule's name in the page's language (rules/products name and name_zh); the
+    general rule when there is none."""
+    if not rule_id:
+        return _translate(ctx, "general rule")
+    found = product_rules().get(rule_id)
+    if found is None:
+        return rule_id
+    return found.name_zh if ctx.get("lang") == "zh" and found.name_zh else found.name
+
+
+def _translate(ctx: Context, text: str) -> str:
+    translate = ctx.get("_")
+    return translate(text) if callable(translate) else text

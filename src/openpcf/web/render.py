@@ -98,6 +98,8 @@ def amount(value: float) -> str:
 
 templates.env.globals["badge"] = badge
 templates.env.filters["region"] = names.region
+templates.env.filters["profile_name"] = names.profile_name
+templates.env.filters["rule_name"] = names.rule_name
 templates.env.globals["stage_labels"] = STAGE_LABELS
 templates.env.filters["amount"] = amount
 templates.env.globals["action_labels"] = ACTION_LABELS
