@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from openpcf.domain.certification import State
-from openpcf.web import i18n, names
+from openpcf.web import i18n, names, notes
 from openpcf.web.auth import WebUser, optional_user
 
 templates = Jinja2Templates(directory=str(files("openpcf.web").joinpath("templates")))
@@ -100,6 +100,7 @@ templates.env.globals["badge"] = badge
 templates.env.filters["region"] = names.region
 templates.env.filters["profile_name"] = names.profile_name
 templates.env.filters["rule_name"] = names.rule_name
+templates.env.filters["note_text"] = notes.note_text
 templates.env.globals["stage_labels"] = STAGE_LABELS
 templates.env.filters["amount"] = amount
 templates.env.globals["action_labels"] = ACTION_LABELS
