@@ -223,9 +223,7 @@ def untranslated(texts: list[str]) -> list[str]:
     codes = {i for i in ids if "-" in i} | {"general rule", "under_review"}
     found = []
     for text in texts:
-        if text in english or text in codes:
-            found.append(text)
-        elif re.search(r"\bCN-[A-Z]{2}\b", text):
+        if text in english or text in codes or re.search(r"\bCN-[A-Z]{2}\b", text):
             found.append(text)
         else:
             found += [
