@@ -186,3 +186,35 @@ def test_a_version_downloads_as_excel_that_reads_back_as_the_same_model(
     )
     assert load_model(tmp_path / "cell.xlsx").model == load_model(tmp_path / "cell.yaml").model
     assert c.get("/app/products/lfp-cell/versions/1/model.pdf").status_code == 404
+
+
+def test_the_product_list_shows_footprint_profile_status_and_searches(ctx: Ctx) -> None:
+    c = ctx.client()
+    html = c.get("/app/products").text
+    row = re.search(
+        r'<tr>\s*<td class="card-title"><a href="/app/products/lfp-cell">.*?</tr>', html, re.S
+    )
+    assert row, html
+    # web_world computed acme's cell under gb-t-24067 (58.9 kg CO2e per kWh, test_web.py)
+    assert "58.90" in row.group(0) and "GB/T 24067-2024" in row.group(0)
+    assert "not submitted" in row.group(0)
+    found = c.get(
+        "/app/products?q=cathode", headers={"hx-request": "true", "hx-target": "product-rows"}
+    )
+    assert 'id="product-rows"' in found.text and "<html" not in found.text
+    assert "lfp-cathode" in found.text and '/app/products/lfp-cell"' not in found.text
+
+
+def test_a_result_without_ratings_explains_how_to_rate_inputs(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "unrated")
+    grid = pv_grid()  # the PV example rates no input
+    assert post(c, "unrated", form_of(grid, "save"), token).status_code == 303
+    r = c.post(
+        "/app/products/unrated/calculate", data={"csrf_token": token, "profile": "gb-t-24067"}
+    )
+    assert r.status_code == 303, r.text
+    html = c.get(r.headers["location"]).text
+    assert 'id="dq-howto"' in html and "dq.* columns" in html
+    # a hotspot label shortened to fit carries the full name as a tooltip
+    assert "<title>Junction box with cables and connectors</title>" in html

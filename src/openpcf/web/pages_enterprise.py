@@ -44,6 +44,7 @@ from openpcf.services.certification import workflow as certification
 from openpcf.web import certification_view, pages_versions, workflow
 from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems
+from openpcf.web.product_rows import product_rows
 from openpcf.web.render import language, render
 
 router = APIRouter(include_in_schema=False)
@@ -56,15 +57,19 @@ VISIBILITIES = {v.value for v in Visibility}
 
 
 @router.get("/app/products")
-def product_list(request: Request, user: Enterprise) -> Response:
-    return render(request, "enterprise/products.html", _products_context(request, user))
+def product_list(request: Request, user: Enterprise, q: str = "") -> Response:
+    ctx = _products_context(request, user, q=q[:200])
+    if request.headers.get("hx-request") and request.headers.get("hx-target") == "product-rows":
+        return render(request, "enterprise/_product_rows.html", ctx)
+    return render(request, "enterprise/products.html", ctx)
 
 
 def _products_context(request: Request, user: WebUser, **extra: Any) -> dict[str, Any]:
     mine = [
         p for p in call(request, products.list_products, user.principal) if p.tenant == user.tenant
     ]
-    return {"products": mine, "section": "products", **extra}
+    rows = product_rows(request, user, mine, str(extra.get("q") or ""))
+    return {"products": mine, "rows": rows, "section": "products", **extra}
 
 
 @router.post("/app/products", dependencies=[Csrf])
