@@ -14,11 +14,15 @@ import yaml
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
+from openpcf.domain.platform import CalculationRequest, product_urn
 from openpcf.io.model_file import load_model
+from openpcf.services.calculation import stored as calculations
+from openpcf.services.catalogue import products
+from openpcf.store.db import sessions
 from openpcf.web import editor_form as ef
 from tests.conftest import REPO
 from tests.databases import KINDS, empty_database
-from tests.web_world import csrf_of, make_web_world, sign_in
+from tests.web_world import csrf_of, make_web_world, published_certificate, sign_in
 
 PV = REPO / "examples" / "pv-module.yaml"
 
@@ -34,6 +38,7 @@ def pv_grid() -> ef.Grid:
 @dataclass
 class Ctx:
     app: object
+    certificates: tuple[str, str]  # acme's cell, and other's cell with 10 % more cathode
 
     def client(self, email: str = "member@acme.example") -> TestClient:
         c = TestClient(self.app, follow_redirects=False)  # type: ignore[arg-type]
@@ -44,10 +49,21 @@ class Ctx:
 @pytest.fixture(scope="module", params=KINDS)
 def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
     with empty_database(request.param, tmp_path_factory.mktemp("editor")) as url:
-        make_web_world(url)
+        world = make_web_world(url)
+        factory = sessions(url)
+        other = world.principal("member@other.example")
+        urn = product_urn("other", "lfp-cell")
+        text = products.get_version(factory(), other, urn, 1).text
+        assert "amount: 2.05" in text
+        products.add_model_version(
+            factory(), other, urn, text.replace("amount: 2.05", "amount: 2.255"), "application/yaml"
+        )
+        info = calculations.run_calculation(factory(), other, urn, CalculationRequest())
+        world.calculations["other/lfp-cell"] = info.id
+        certs = (published_certificate(world, "acme"), published_certificate(world, "other"))
         app = create_app(url)
         with TestClient(app):
-            yield Ctx(app)
+            yield Ctx(app, certs)
 
 
 def form_of(grid: ef.Grid, op: str, note: str = "") -> dict[str, str]:
@@ -197,7 +213,7 @@ def test_the_product_list_shows_footprint_profile_status_and_searches(ctx: Ctx) 
     assert row, html
     # web_world computed acme's cell under gb-t-24067 (58.9 kg CO2e per kWh, test_web.py)
     assert "58.90" in row.group(0) and "GB/T 24067-2024" in row.group(0)
-    assert "not submitted" in row.group(0)
+    assert "valid" in row.group(0)  # published: its certificate is valid
     found = c.get(
         "/app/products?q=cathode", headers={"hx-request": "true", "hx-target": "product-rows"}
     )
@@ -218,3 +234,19 @@ def test_a_result_without_ratings_explains_how_to_rate_inputs(ctx: Ctx) -> None:
     assert 'id="dq-howto"' in html and "dq.* columns" in html
     # a hotspot label shortened to fit carries the full name as a tooltip
     assert "<title>Junction box with cables and connectors</title>" in html
+
+
+def test_compare_marks_the_lowest_value_of_each_row_and_the_differences(ctx: Ctx) -> None:
+    c = ctx.client()
+    acme, other = ctx.certificates
+    html = c.get(f"/compare?c={acme}&c={other}").text
+    table = re.search(r'<table class="table" id="difference-table">.*?</table>', html, re.S)
+    assert table
+    total = re.search(r'<tr class="strong">(.*?)</tr>', table.group(0), re.S).group(1)
+    cells = re.findall(r'<td class="num ([^"]*)">([\d.,]+)', total)
+    # acme's cell (2.05 kg cathode) is lower than other's (2.255 kg): marked as the lowest
+    assert cells[0][0] == "diff-best" and cells[1][0] == ""
+    low, high = (float(v.replace(",", "")) for _, v in cells)
+    assert high > low
+    assert f"+{high - low:.3g}" in total.replace(",", "")
+    assert html.count('class="stage-bar-row"') == 2
