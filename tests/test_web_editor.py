@@ -250,3 +250,15 @@ def test_compare_marks_the_lowest_value_of_each_row_and_the_differences(ctx: Ctx
     assert high > low
     assert f"+{high - low:.3g}" in total.replace(",", "")
     assert html.count('class="stage-bar-row"') == 2
+
+
+def test_a_result_drills_down_into_its_sub_assemblys_result(ctx: Ctx) -> None:
+    c = ctx.client()
+    html = c.get("/app/products/lfp-cell").text
+    calc = re.search(r'href="/app/calculations/([0-9a-f-]+)"', html).group(1)
+    page = c.get(f"/app/calculations/{calc}").text
+    # the cell's cathode input is the sub-assembly acme/lfp-cathode, calculated by web_world
+    link = re.search(r'<a href="/app/calculations/([0-9a-f-]+)" class="drill">', page)
+    assert link
+    sub = c.get(f"/app/calculations/{link.group(1)}").text
+    assert "<h1>LFP cathode active material (LiFePO4/C)</h1>" in sub

@@ -44,6 +44,7 @@ from openpcf.services.certification import workflow as certification
 from openpcf.web import certification_view, pages_versions, workflow
 from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems
+from openpcf.web.drilldown import sub_assemblies
 from openpcf.web.product_rows import product_rows
 from openpcf.web.render import language, render
 
@@ -345,6 +346,7 @@ def result_page(request: Request, user: Enterprise, calculation_id: str) -> Resp
         "profiles": [p for p in list_profiles() if p.id != info.profile],
         "downloads": certification_view.downloads(info.id),
         "certification": certification_view.for_calculation(request, user, info),
+        "subs": sub_assemblies(request, user, info),
         "section": "products",
     }
     return render(request, "enterprise/result.html", ctx)
