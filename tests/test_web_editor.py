@@ -4,6 +4,7 @@ its cell at once, rows added, moved and deleted, and round trips through YAML an
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,3 +263,31 @@ def test_a_result_drills_down_into_its_sub_assemblys_result(ctx: Ctx) -> None:
     assert link
     sub = c.get(f"/app/calculations/{link.group(1)}").text
     assert "<h1>LFP cathode active material (LiFePO4/C)</h1>" in sub
+
+
+def test_the_monte_carlo_button_gives_the_interval_and_variance_contributions(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "pv-mc")
+    grid = pv_grid()
+    # the front glass between 18 and 23.4 kg, uniformly (a field the grid keeps in its row)
+    grid.rows["inputs"][1]["x"] = json.dumps(
+        {"uncertainty": {"distribution": "uniform", "min": 18, "max": 23.4}}
+    )
+    assert post(c, "pv-mc", form_of(grid, "save"), token).status_code == 303
+    r = c.post("/app/products/pv-mc/calculate", data={"csrf_token": token})
+    calc = r.headers["location"].rsplit("/", 1)[-1]
+    assert 'id="run-monte-carlo"' in c.get(f"/app/calculations/{calc}").text
+    first = c.get(f"/app/calculations/{calc}/uncertainty?n=4000&seed=7").text
+    again = c.get(f"/app/calculations/{calc}/uncertainty?n=4000&seed=7").text
+    assert first == again  # the same seed draws the same footprints
+    lo, hi = (
+        float(v.replace(",", ""))
+        for v in re.search(r'id="mc-interval">([\d.,]+) – ([\d.,]+)<', first).groups()
+    )
+    # 107.68 kg CO2e/m2 with the stated values (openpcf calc examples/pv-module.yaml); the
+    # glass adds (amount - 20.7) x 1.2 / 2.583 kg CO2e/m2, uniform over +-1.254; its 2.5 and
+    # 97.5 percentiles are +-0.95 x 1.254 = +-1.191: 106.49 and 108.88
+    assert lo == pytest.approx(106.49, abs=0.05) and hi == pytest.approx(108.88, abs=0.05)
+    share = re.search(r'id="mc-contributions">.*?<td>Front glass</td>.*?([\d.]+) %', first, re.S)
+    assert share and float(share.group(1)) > 99  # the only uncertain line
+    assert "must be from 2 to" in c.get(f"/app/calculations/{calc}/uncertainty?n=1").text

@@ -12,6 +12,7 @@ from openpcf.domain.platform import product_urn
 from openpcf.io.excel_export import workbook_bytes
 from openpcf.services.calculation.calculate import DEFAULT_PROFILE
 from openpcf.services.calculation.methodology import list_profiles
+from openpcf.services.calculation.stored_uncertainty import calculation_uncertainty
 from openpcf.services.calculation.version_diff import diff_versions
 from openpcf.services.catalogue import products
 from openpcf.web import editor_form as ef
@@ -97,3 +98,15 @@ def diff_page(
         "section": "products",
     }
     return render(request, "enterprise/diff.html", ctx)
+
+
+@router.get("/app/calculations/{calculation_id}/uncertainty")
+def uncertainty(
+    request: Request, user: Enterprise, calculation_id: str, n: int = 2000, seed: int | None = None
+) -> Response:
+    """The htmx partial of the result page: a Monte Carlo run of the calculation."""
+    try:
+        mc = call(request, calculation_uncertainty, user.principal, calculation_id, n, seed)
+    except OpenpcfError as e:
+        return render(request, "enterprise/_calc_error.html", {"errors": problems(e)})
+    return render(request, "enterprise/_uncertainty.html", {"mc": mc})
