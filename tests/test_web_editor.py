@@ -291,3 +291,24 @@ def test_the_monte_carlo_button_gives_the_interval_and_variance_contributions(ct
     share = re.search(r'id="mc-contributions">.*?<td>Front glass</td>.*?([\d.]+) %', first, re.S)
     assert share and float(share.group(1)) > 99  # the only uncertain line
     assert "must be from 2 to" in c.get(f"/app/calculations/{calc}/uncertainty?n=1").text
+
+
+def test_the_history_reads_in_words_and_the_verifier_sees_the_certificate_and_report(
+    ctx: Ctx,
+) -> None:
+    member = ctx.client()
+    sub = re.search(r'href="/app/submissions/([0-9a-f-]+)"', member.get("/app/submissions").text)
+    page = member.get(f"/app/submissions/{sub.group(1)}").text
+    history = re.search(r'<ul class="timeline">.*?</ul>', page, re.S).group(0)
+    for words in ("Created as a draft", "Submitted for verification", "Review started",
+                  "Certified and signed", "Published to the registry"):  # fmt: skip
+        assert words in history, words
+    assert "start_review" not in history and "under_review" not in history
+    verifier = ctx.client("verifier@cnverify.example")
+    evidence = verifier.get(f"/verify/submissions/{sub.group(1)}").text
+    cert = re.search(r'id="certificate-id">(pcf-[0-9a-f]+)<', evidence)
+    assert cert and cert.group(1) in ctx.certificates
+    assert f'href="/p/{cert.group(1)}/label.svg"' in evidence
+    report = verifier.get(f"/verify/submissions/{sub.group(1)}/report.pdf")
+    assert report.status_code == 200 and report.content[:5] == b"%PDF-"
+    assert member.get(f"/verify/submissions/{sub.group(1)}/report.pdf").status_code == 403

@@ -69,3 +69,16 @@ def rule_name(ctx: Context, rule_id: str | None) -> str:
 def _translate(ctx: Context, text: str) -> str:
     translate = ctx.get("_")
     return translate(text) if callable(translate) else text
+
+
+# A submission's history in words (certification events and states), for `_history.html`.
+EVENT_WORDS = {
+    "create": "Created as a draft",
+    "submit": "Submitted for verification",
+    "start_review": "Review started",
+    "return": "Returned to the enterprise",
+    "certify": "Certified and signed",
+    "publish": "Published to the registry",
+    "revoke": "Revoked",
+}
+STATE_WORDS = {"under_review": "under review"}

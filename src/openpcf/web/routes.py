@@ -24,6 +24,7 @@ PAGE_MODULES = (
     "openpcf.web.pages_policy",
     "openpcf.web.pages_editor",
     "openpcf.web.pages_versions",
+    "openpcf.web.pages_review",
 )
 OPTIONAL_MODULES = ("openpcf.web.pages_monitoring",)
 
