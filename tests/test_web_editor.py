@@ -312,3 +312,26 @@ def test_the_history_reads_in_words_and_the_verifier_sees_the_certificate_and_re
     report = verifier.get(f"/verify/submissions/{sub.group(1)}/report.pdf")
     assert report.status_code == 200 and report.content[:5] == b"%PDF-"
     assert member.get(f"/verify/submissions/{sub.group(1)}/report.pdf").status_code == 403
+
+
+def test_the_regulator_drills_into_a_province_sees_the_trend_and_exports_csv(ctx: Ctx) -> None:
+    c = ctx.client("admin@gov.example")
+    c.cookies.set("lang", "zh")
+    page = c.get("/regulate/coverage").text
+    # web_world's cells are in Jiangsu (CN-JS), the cathodes in Sichuan (CN-SC)
+    assert '<a href="/regulate/coverage/CN-JS">江苏</a>' in page
+    # two certificates, issued and published this month (the fixture made them now)
+    month = re.search(r'id="coverage-trend">.*?<td>(\d{4}-\d\d)</td><td class="num">(\d+)</td>'
+                      r'<td class="num">(\d+)</td>', page, re.S)  # fmt: skip
+    assert month and month.group(2) == "2" and month.group(3) == "2"
+    province = c.get("/regulate/coverage/CN-JS").text
+    for cert in ctx.certificates:
+        assert f'href="/p/{cert}"' in province
+    assert "Other Ltd." in province and "Acme Ltd." in province
+    csv_text = c.get("/regulate/coverage.csv").content.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    assert lines[0] == "by,key,name,products,calculated,certified,published"
+    row = next(line.split(",") for line in lines if line.startswith("province,CN-JS,"))
+    # other tests of this module add uncertified PV modules in Jiangsu
+    assert row[2] == "江苏" and int(row[3]) >= 2 and row[5:] == ["2", "2"]
+    assert ctx.client().get("/regulate/coverage.csv").status_code == 403

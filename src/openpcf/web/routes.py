@@ -25,6 +25,7 @@ PAGE_MODULES = (
     "openpcf.web.pages_editor",
     "openpcf.web.pages_versions",
     "openpcf.web.pages_review",
+    "openpcf.web.pages_coverage",
 )
 OPTIONAL_MODULES = ("openpcf.web.pages_monitoring",)
 
