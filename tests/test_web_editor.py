@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,3 +336,26 @@ def test_the_regulator_drills_into_a_province_sees_the_trend_and_exports_csv(ctx
     # other tests of this module add uncertified PV modules in Jiangsu
     assert row[2] == "江苏" and int(row[3]) >= 2 and row[5:] == ["2", "2"]
     assert ctx.client().get("/regulate/coverage.csv").status_code == 403
+
+
+def test_an_excel_error_names_the_uploaded_file_not_the_servers_copy(
+    ctx: Ctx, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    c = ctx.client()
+    token = csrf_of(c.get("/app/products/lfp-cell").text)
+    (tmp_path / "x.xlsx").write_bytes(c.get("/app/products/lfp-cell/versions/1/model.xlsx").content)
+    wb = load_workbook(tmp_path / "x.xlsx")
+    ws = wb["Inputs"]
+    amount = [cell.value for cell in ws[1]].index("amount") + 1
+    ws.cell(row=2, column=amount, value="lots")
+    wb.save(tmp_path / "x.xlsx")
+    r = c.post(
+        "/app/products/lfp-cell/versions/upload",
+        data={"csrf_token": token},
+        files={"document": ("my-bom.xlsx", (tmp_path / "x.xlsx").read_bytes())},
+    )
+    assert r.status_code == 422
+    assert "my-bom.xlsx" in r.text and "sheet &#39;Inputs&#39;" in r.text
+    assert "/tmp" not in r.text and tempfile.gettempdir() not in r.text

@@ -8,6 +8,7 @@ can only ever reach the tenant's own products (another tenant's slug is simply n
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -201,7 +202,7 @@ async def upload_version(
         try:
             text = _workbook_as_yaml(data, document.filename or "model.xlsx")
         except OpenpcfError as e:
-            return _product_error(request, user, slug, problems(e))
+            return _product_error(request, user, slug, _as_uploaded(problems(e), document))
         return _store_version(request, user, slug, text, "application/yaml")
     try:
         text = data.decode("utf-8")
@@ -214,6 +215,13 @@ async def upload_version(
         )
     media = "application/json" if name.endswith(".json") else "application/yaml"
     return _store_version(request, user, slug, text, media)
+
+
+def _as_uploaded(lines: list[str], document: UploadFile) -> list[str]:
+    """Problems naming the uploaded file as the person knows it, not the server's copy."""
+    name = Path(document.filename or "model.xlsx").name
+    temp = re.compile(r"(?:/[^\s:,']*)?/" + re.escape(name))
+    return [temp.sub(name, line) for line in lines]
 
 
 def _workbook_as_yaml(data: bytes, filename: str) -> str:
