@@ -359,3 +359,17 @@ def test_an_excel_error_names_the_uploaded_file_not_the_servers_copy(
     assert r.status_code == 422
     assert "my-bom.xlsx" in r.text and "sheet &#39;Inputs&#39;" in r.text
     assert "/tmp" not in r.text and tempfile.gettempdir() not in r.text
+
+
+def test_a_yaml_upload_error_names_the_uploaded_file(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = csrf_of(c.get("/app/products/lfp-cell").text)
+    text = c.get("/app/products/lfp-cell/versions/1/model.yaml").text
+    bad = text.replace("stage: production", "stage: assembly", 1)
+    r = c.post(
+        "/app/products/lfp-cell/versions/upload",
+        data={"csrf_token": token},
+        files={"document": ("cell-draft.yaml", bad.encode())},
+    )
+    assert r.status_code == 422
+    assert "cell-draft.yaml:" in r.text and "acme/lfp-cell@" not in r.text

@@ -173,15 +173,26 @@ def _product_error(request: Request, user: WebUser, slug: str, lines: list[str])
 
 
 def _store_version(
-    request: Request, user: WebUser, slug: str, text: str, media_type: str
+    request: Request,
+    user: WebUser,
+    slug: str,
+    text: str,
+    media_type: str,
+    filename: str | None = None,
 ) -> Response:
+    """A new model version; its problems name `filename` (an upload's) where given, not the
+    name the server stores the document under (<tenant>/<slug>@<n>.yaml)."""
     urn = product_urn(user.tenant, slug)
     try:
         info, created = call(
             request, products.add_model_version, user.principal, urn, text, media_type
         )
     except OpenpcfError as e:
-        return _product_error(request, user, slug, problems(e))
+        lines = problems(e)
+        if filename:
+            stored = re.compile(re.escape(f"{user.tenant}/{slug}@") + r"\d+\.(?:yaml|json)")
+            lines = [stored.sub(Path(filename).name, line) for line in lines]
+        return _product_error(request, user, slug, lines)
     flag = "saved" if created else "unchanged"
     return RedirectResponse(f"/app/products/{slug}?v={info.number}&{flag}=1", status_code=303)
 
@@ -214,7 +225,7 @@ async def upload_version(
             [f"{name}: expected UTF-8 text (YAML or JSON) or an .xlsx workbook"],
         )
     media = "application/json" if name.endswith(".json") else "application/yaml"
-    return _store_version(request, user, slug, text, media)
+    return _store_version(request, user, slug, text, media, document.filename)
 
 
 def _as_uploaded(lines: list[str], document: UploadFile) -> list[str]:
