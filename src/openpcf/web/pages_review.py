@@ -9,11 +9,9 @@ from starlette.responses import HTMLResponse, Response
 from openpcf.io.report_html import ReportContext, render_report_html
 from openpcf.io.report_pdf import render_report_pdf
 from openpcf.services.calculation.methodology import get_profile
-from openpcf.services.certification import workflow as certification
-from openpcf.services.errors import NotFound, PermissionDenied
-from openpcf.web.auth import Verifier, WebForbidden, WebNotFound
-from openpcf.web.common import db
+from openpcf.web.auth import Verifier, WebNotFound
 from openpcf.web.pages_enterprise import public_base_url
+from openpcf.web.pages_verifier import evidence_of
 from openpcf.web.render import language
 
 router = APIRouter(include_in_schema=False)
@@ -23,13 +21,7 @@ router = APIRouter(include_in_schema=False)
 def evidence_report(request: Request, user: Verifier, submission_id: str, fmt: str) -> Response:
     if fmt not in ("html", "pdf"):
         raise WebNotFound()
-    with db(request, read_only=True) as session:
-        try:
-            evidence = certification.get_evidence(session, user.principal, submission_id)
-        except NotFound as e:
-            raise WebNotFound() from e
-        except PermissionDenied as e:
-            raise WebForbidden() from e
+    evidence = evidence_of(request, user, submission_id)
     result = evidence.calculation.result
     assert result is not None
     ctx = ReportContext(profile=get_profile(result.profile), public_url=public_base_url(request))

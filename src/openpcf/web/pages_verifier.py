@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from openpcf.domain.certification import State
+from openpcf.domain.certification import Evidence, State
 from openpcf.io.charts import all_charts
 from openpcf.services.calculation.methodology import get_profile
 from openpcf.services.certification import workflow as certification
@@ -38,16 +38,21 @@ def queue(request: Request, user: Verifier, tab: str = "open") -> Response:
     return render(request, "verifier/queue.html", ctx)
 
 
-def _evidence_page(
-    request: Request, user: WebUser, submission_id: str, error: str | None = None
-) -> Response:
+def evidence_of(request: Request, user: WebUser, submission_id: str) -> Evidence:
+    """The submission's evidence for the verifier: the 404 and 403 pages otherwise."""
     with db(request, read_only=True) as session:
         try:
-            evidence = certification.get_evidence(session, user.principal, submission_id)
+            return certification.get_evidence(session, user.principal, submission_id)
         except NotFound as e:
             raise WebNotFound() from e
         except PermissionDenied as e:
             raise WebForbidden() from e
+
+
+def _evidence_page(
+    request: Request, user: WebUser, submission_id: str, error: str | None = None
+) -> Response:
+    evidence = evidence_of(request, user, submission_id)
     result = evidence.calculation.result
     assert result is not None
     ctx = {
