@@ -373,3 +373,21 @@ def test_a_yaml_upload_error_names_the_uploaded_file(ctx: Ctx) -> None:
     )
     assert r.status_code == 422
     assert "cell-draft.yaml:" in r.text and "acme/lfp-cell@" not in r.text
+
+
+def test_the_picker_finds_processes_of_imported_databases(
+    ctx: Ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpcf.services.lci.databases import find_process, import_database, open_database
+    from tests import lci_data
+
+    monkeypatch.setenv("OPENPCF_HOME", str(tmp_path / "home"))
+    import_database(lci_data.write_jsonld(tmp_path / "tiny.zip"), "tiny")
+    html = ctx.client().get("/app/editor/factors?q=steel production").text
+    # tests/lci_data.py: 'steel production', 1 kg of steel
+    hit = re.search(r'data-pick="(tiny/[0-9a-f-]+)" data-unit="kg" data-kind="process">'
+                    r"steel production<", html)  # fmt: skip
+    assert hit, html
+    # the reference is what an input's `process` names: it finds that process
+    name, key = hit.group(1).split("/", 1)
+    assert find_process(open_database(name), key).name == "steel production"

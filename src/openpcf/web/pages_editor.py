@@ -23,6 +23,7 @@ from openpcf.domain.platform import product_urn
 from openpcf.io.model_file import model_from_text
 from openpcf.services.calculation.references import reference_problems
 from openpcf.services.catalogue import factor_sets, products
+from openpcf.services.lci.process_search import search_processes
 from openpcf.units import quantity_of
 from openpcf.web import editor_form as ef
 from openpcf.web import names
@@ -156,10 +157,12 @@ def factor_picker(
     request: Request, user: Enterprise, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
     """Factors of the bundled and published sets matching every word, with what decides the
-    choice: value, unit, region, year and source."""
+    choice (value, unit, region, year and source), and processes of imported databases."""
     words = names.search_words(q.strip())
     found = call(request, factor_sets.search_factors, user.principal, words, None, 40)
-    return render(request, "enterprise/_factor_results.html", {"found": found, "q": q})
+    processes = search_processes(words, 20)
+    ctx = {"found": found, "processes": processes, "q": q}
+    return render(request, "enterprise/_factor_results.html", ctx)
 
 
 @router.get("/app/editor/check")

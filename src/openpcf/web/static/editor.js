@@ -18,6 +18,8 @@
     var pick = event.target.closest("[data-pick]");
     if (pick && dialog) {
       if (target) {
+        var kind = document.getElementById(target.id.replace(/-ref$/, "-kind"));
+        if (kind) { kind.value = pick.getAttribute("data-kind") || "factor"; }
         target.value = pick.getAttribute("data-pick");
         target.dispatchEvent(new Event("change", { bubbles: true }));
       }
