@@ -391,3 +391,29 @@ def test_the_picker_finds_processes_of_imported_databases(
     # the reference is what an input's `process` names: it finds that process
     name, key = hit.group(1).split("/", 1)
     assert find_process(open_database(name), key).name == "steel production"
+
+
+def test_a_member_withdraws_a_submission(ctx: Ctx) -> None:
+    c = ctx.client()
+    page = c.get("/app/products/lfp-cathode").text
+    calc = re.search(r'href="/app/calculations/([0-9a-f-]+)"', page).group(1)
+    token = csrf_of(page)
+    r = c.post(
+        f"/app/calculations/{calc}/submit",
+        data={"csrf_token": token, "verifier": "cnverify", "comment": "first try"},
+    )
+    assert r.status_code == 303
+    here = r.headers["location"]
+    assert 'id="action-withdraw"' in c.get(here).text
+    verifier = ctx.client("verifier@cnverify.example")
+    vtoken = csrf_of(verifier.get("/verify/queue").text)
+    sub_id = here.rsplit("/", 1)[-1]
+    refused = verifier.post(
+        f"/verify/submissions/{sub_id}/action", data={"csrf_token": vtoken, "action": "withdraw"}
+    )
+    assert refused.status_code == 403  # withdrawing is the enterprise's
+    r = c.post(f"{here}/action", data={"csrf_token": token, "action": "withdraw"})
+    assert r.status_code == 303
+    after = c.get(here).text
+    assert '<span class="badge " style="font-size:.9rem">draft</span>' in after
+    assert "Withdrawn by the enterprise" in after

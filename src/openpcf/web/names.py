@@ -75,6 +75,7 @@ def _translate(ctx: Context, text: str) -> str:
 EVENT_WORDS = {
     "create": "Created as a draft",
     "submit": "Submitted for verification",
+    "withdraw": "Withdrawn by the enterprise",
     "start_review": "Review started",
     "return": "Returned to the enterprise",
     "certify": "Certified and signed",

@@ -66,6 +66,7 @@ BADGES = {
 }
 ACTION_LABELS = {
     "submit": "Submit",
+    "withdraw": "Withdraw the submission",
     "start_review": "Start review",
     "return": "Return to the enterprise",
     "certify": "Certify and sign",
