@@ -117,6 +117,13 @@ class UncertaintyResult(_Frozen):
     contributions: tuple[VarianceContribution, ...] = Field(
         description="per input line of the product, largest share first"
     )
+    histogram: tuple[int, ...] = Field(
+        default=(),
+        description="how many sampled footprints fall in each of equal-width bins from "
+        "histogram_min to histogram_max (for a chart)",
+    )
+    histogram_min: float | None = None
+    histogram_max: float | None = None
 
 
 class Result(_Frozen):
