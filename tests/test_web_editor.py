@@ -417,3 +417,12 @@ def test_a_member_withdraws_a_submission(ctx: Ctx) -> None:
     after = c.get(here).text
     assert '<span class="badge " style="font-size:.9rem">draft</span>' in after
     assert "Withdrawn by the enterprise" in after
+
+
+def test_the_regulator_searches_the_factors_in_force(ctx: Ctx) -> None:
+    c = ctx.client("admin@gov.example")
+    assert 'id="factor-browser"' in c.get("/regulate/factor-sets").text
+    html = c.get("/regulate/factors?q=江苏 电力 2023").text
+    assert '<span class="mono">cn-mee-grid/CN-JS@2023</span>' in html
+    assert "data-pick" not in html  # browsing, not picking
+    assert ctx.client().get("/regulate/factors?q=x").status_code == 403

@@ -1,16 +1,18 @@
-"""The regulator's drill-down from the coverage counts: one province's products and
-certificates, and the counts as a CSV file (province and product-rule rows)."""
+"""The regulator's drill-downs: one province's products and certificates, the coverage counts
+as a CSV file (province and product-rule rows), and a search of the factors in force."""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from openpcf.domain.regions import region_name
-from openpcf.services.catalogue import coverage, coverage_detail
+from openpcf.services.catalogue import coverage, coverage_detail, factor_sets
+from openpcf.web import names
 from openpcf.web.auth import Regulator
 from openpcf.web.common import call
 from openpcf.web.render import language, render
@@ -41,3 +43,14 @@ def province_page(request: Request, user: Regulator, code: str) -> Response:
     rows = call(request, coverage_detail.province_products, user.principal, code[:20])
     ctx = {"code": code.upper()[:20], "rows": rows, "section": "coverage"}
     return render(request, "regulator/province.html", ctx)
+
+
+@router.get("/regulate/factors")
+def factor_search(
+    request: Request, user: Regulator, q: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    """Factors of the bundled set and the regulator's published sets matching every word."""
+    words = names.search_words(q.strip())
+    found = call(request, factor_sets.search_factors, user.principal, words, None, 60)
+    ctx = {"found": found, "processes": [], "q": q, "browse_only": True}
+    return render(request, "enterprise/_factor_results.html", ctx)
