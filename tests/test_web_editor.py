@@ -426,3 +426,35 @@ def test_the_regulator_searches_the_factors_in_force(ctx: Ctx) -> None:
     assert '<span class="mono">cn-mee-grid/CN-JS@2023</span>' in html
     assert "data-pick" not in html  # browsing, not picking
     assert ctx.client().get("/regulate/factors?q=x").status_code == 403
+
+
+def test_the_verifier_comments_on_single_inputs(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "pv-review")
+    assert post(c, "pv-review", form_of(pv_grid(), "save"), token).status_code == 303
+    calc = c.post("/app/products/pv-review/calculate", data={"csrf_token": token})
+    calc_id = calc.headers["location"].rsplit("/", 1)[-1]
+    r = c.post(
+        f"/app/calculations/{calc_id}/submit", data={"csrf_token": token, "verifier": "cnverify"}
+    )
+    sub_id = r.headers["location"].rsplit("/", 1)[-1]
+    verifier = ctx.client("verifier@cnverify.example")
+    page = verifier.get(f"/verify/submissions/{sub_id}").text
+    assert 'name="note::Front glass"' in page
+    r = verifier.post(
+        f"/verify/submissions/{sub_id}/action",
+        data={
+            "csrf_token": csrf_of(page),
+            "action": "start_review",
+            "comment": "Starting with the bill of materials.",
+            "note::Front glass": "thickness checked on the datasheet",
+            "note::Backsheet": "",
+        },
+    )
+    assert r.status_code == 303, r.text
+    history = c.get(f"/app/submissions/{sub_id}").text
+    assert (
+        "Starting with the bill of materials.\nFront glass: thickness checked on the datasheet"
+        in history
+    )
+    assert "Backsheet:" not in history

@@ -3,9 +3,8 @@ documents, factor sets, profile, data quality, check findings), and the workflow
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from openpcf.domain.certification import Evidence, State
@@ -65,6 +64,7 @@ def _evidence_page(
         "inputs": sorted(result.contributions, key=lambda c: -abs(c.kg_co2e)),
         "total": result.pcf.value,
         "action_url": f"/verify/submissions/{submission_id}/action",
+        "input_notes": list(dict.fromkeys(c.name for c in result.contributions)),
         "action_error": error,
     }
     return render(request, "verifier/evidence.html", ctx, status_code=409 if error else 200)
@@ -76,12 +76,20 @@ def evidence_page(request: Request, user: Verifier, submission_id: str) -> Respo
 
 
 @router.post("/verify/submissions/{submission_id}/action", dependencies=[Csrf])
-def action(
-    request: Request,
-    user: Verifier,
-    submission_id: str,
-    action: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
-) -> Response:
+async def action(request: Request, user: Verifier, submission_id: str) -> Response:
+    """The decision, with the comments on single inputs added to its comment (one line each,
+    'input: comment'), so that they stay in the submission's history."""
+    form = await request.form(max_fields=2000)
+    comment = str(form.get("comment") or "").strip()
+    notes = [
+        f"{key[len('note::') :]}: {' '.join(str(value).split())}"
+        for key, value in form.multi_items()
+        if key.startswith("note::") and str(value).strip()
+    ]
+    if notes:
+        comment = "\n".join([*([comment] if comment else []), *notes])
     here = f"/verify/submissions/{submission_id}"
-    return workflow.act(request, user, submission_id, action, comment, here, _evidence_page)
+    act = str(form.get("action") or "")
+    return await run_in_threadpool(
+        workflow.act, request, user, submission_id, act, comment, here, _evidence_page
+    )
