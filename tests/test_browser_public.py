@@ -29,13 +29,15 @@ def certificate_page(page: Page, base: str) -> str:
 def public_pages(page: Page, base: str) -> list[str]:
     href = certificate_page(page, base)
     cert = href.rsplit("/", 1)[-1]
-    return ["/", "/sign-in", "/registry", "/registry?q=lfp", href, f"/compare?ids={cert}",
+    return ["/", "/sign-in", "/registry", "/registry?q=lfp", href, f"/compare?c={cert}",
             "/compare", "/tracker"]  # fmt: skip
 
 
 def overflow(page: Page) -> int:
-    """How many CSS pixels the page is wider than the screen (0: no sideways scrolling)."""
-    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+    """How many CSS pixels the page is wider than the phone's screen (0: no sideways
+    scrolling). The screen's width, not window.innerWidth: a mobile browser widens its layout
+    viewport to a page that overflows."""
+    return int(page.evaluate("document.documentElement.scrollWidth")) - PHONE["width"]
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
