@@ -50,3 +50,8 @@ def test_every_note_of_a_real_calculation_reads_in_chinese() -> None:
     national = next(n for n in result.warnings if n.code == "NATIONAL_ELECTRICITY_FOOTPRINT")
     assert translate_note(national.message, "zh").startswith("江苏尚未发布省级电力碳足迹因子")
     assert translate_note(national.message, "en") == national.message
+    # the web's English does not send a reader to the command line
+    flagged = next(n for n in result.warnings if n.code == "FLAGGED_FACTOR")
+    assert "`openpcf" in flagged.message
+    assert "`openpcf" not in translate_note(flagged.message, "en")
+    assert "the factor's note says why" in translate_note(flagged.message, "en")

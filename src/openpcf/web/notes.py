@@ -29,6 +29,13 @@ TEMPLATES = (
 )
 
 
+# English for the web where the engine's text points at the command line.
+WEB_ENGLISH = {
+    TEMPLATES[4]: "factor {id} is marked {flag} in its source data (not confirmed against the "
+    "official text; the factor's note says why)",
+}
+
+
 @cache
 def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     out = []
@@ -43,12 +50,13 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 def translate_note(message: str, lang: str) -> str:
     """The note in `lang`: its template's translation with the note's values (regions named)."""
-    if lang == "en":
-        return message
     for pattern, template in _patterns():
         m = pattern.match(message)
         if m is None:
             continue
+        if lang == "en":
+            web = WEB_ENGLISH.get(template)
+            return web.format(**m.groupdict()) if web else message
         if template not in i18n.catalogue(lang):
             return message
         values = dict(m.groupdict())
