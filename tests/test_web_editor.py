@@ -458,3 +458,24 @@ def test_the_verifier_comments_on_single_inputs(ctx: Ctx) -> None:
         in history
     )
     assert "Backsheet:" not in history
+
+
+def test_an_uploaded_model_lists_every_unresolved_reference_at_once(ctx: Ctx) -> None:
+    c = ctx.client()
+    token = new_product(c, "pv-upload")
+    text = PV.read_text("utf-8").replace("urn:openpcf:product:example:pv-module-550w", "")
+    text = text.replace("  id: \n", "")
+    text = text.replace("factor: example/solar-glass", "factor: example/solar-glas")
+    text = text.replace("factor: example/backsheet", "factor: cn-mee-grid/CN-JS")
+    r = c.post(
+        "/app/products/pv-upload/versions/upload",
+        data={"csrf_token": token},
+        files={"document": ("pv.yaml", text.encode())},
+    )
+    assert r.status_code == 303, r.text
+    page = c.get(r.headers["location"]).text
+    box = re.search(r'<div class="flash flash-warn" role="status" id="unresolved">.*?</div>\n</div>',
+                    page, re.S)  # fmt: skip
+    assert box and "(2):" in box.group(0)
+    assert "unknown factor &#39;example/solar-glas&#39;; did you mean example/solar-glass" in page
+    assert "unknown factor &#39;cn-mee-grid/CN-JS&#39;; did you mean" in page

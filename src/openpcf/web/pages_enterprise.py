@@ -39,6 +39,7 @@ from openpcf.io.report_pdf import render_report_pdf
 from openpcf.services.calculation import stored as calculations
 from openpcf.services.calculation.methodology import get_profile, list_profiles
 from openpcf.services.calculation.profile_comparison import compare_calculation
+from openpcf.services.calculation.references import reference_problems
 from openpcf.services.catalogue import products
 from openpcf.services.certification import certified_results
 from openpcf.services.certification import workflow as certification
@@ -133,7 +134,14 @@ def _product_context(
             shown = None
     calcs = call(request, calculations.list_calculations, user.principal, urn)
     numbers = [v.number for v in versions]
+    unresolved = []
+    if shown is not None:  # every reference problem of the version at once, not at calculation
+        inputs = list(enumerate(shown.model.inputs))
+        with db(request, read_only=True) as session:
+            found = reference_problems(session, user.principal, inputs, shown.model.factors)
+        unresolved = [e.message for e in found]
     return {
+        "unresolved": unresolved,
         "notes": pages_versions.version_notes(request, user, urn, numbers),
         "product": info,
         "versions": sorted(versions, key=lambda v: -v.number),
