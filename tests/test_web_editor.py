@@ -55,12 +55,14 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         factory = sessions(url)
         other = world.principal("member@other.example")
         urn = product_urn("other", "lfp-cell")
-        text = products.get_version(factory(), other, urn, 1).text
+        with factory() as session:
+            text = products.get_version(session, other, urn, 1).text
         assert "amount: 2.05" in text
-        products.add_model_version(
-            factory(), other, urn, text.replace("amount: 2.05", "amount: 2.255"), "application/yaml"
-        )
-        info = calculations.run_calculation(factory(), other, urn, CalculationRequest())
+        more = text.replace("amount: 2.05", "amount: 2.255")
+        with factory() as session:
+            products.add_model_version(session, other, urn, more, "application/yaml")
+        with factory() as session:
+            info = calculations.run_calculation(session, other, urn, CalculationRequest())
         world.calculations["other/lfp-cell"] = info.id
         certs = (published_certificate(world, "acme"), published_certificate(world, "other"))
         app = create_app(url)
