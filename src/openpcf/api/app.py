@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openpcf import __version__, config
-from openpcf.api import errors
+from openpcf.api import docs_pages, errors
 from openpcf.api.routers import (
     audit,
     auth,
@@ -98,6 +98,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         openapi_tags=TAGS,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
         lifespan=_lifespan,
+        docs_url=None,  # served by api/docs_pages.py from the package, not a CDN
+        redoc_url=None,
     )
     app.state.database_url = database_url
     app.add_middleware(RequestBounds)
@@ -105,6 +107,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(docs_pages.router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
     errors.document_common_errors(app)
     return app

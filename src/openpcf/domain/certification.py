@@ -42,6 +42,7 @@ class State(StrEnum):
 
 class Action(StrEnum):
     submit = "submit"
+    withdraw = "withdraw"  # the enterprise takes a submission back before it is certified
     start_review = "start_review"
     return_ = "return"  # back to draft, with what to change
     certify = "certify"
@@ -65,6 +66,11 @@ _ENTERPRISE_WRITERS = frozenset({Role.admin, Role.member})
 TRANSITIONS: dict[Action, Transition] = {
     Action.submit: Transition(
         frozenset({State.draft}), State.submitted, (("enterprise", _ENTERPRISE_WRITERS),)
+    ),
+    Action.withdraw: Transition(
+        frozenset({State.submitted, State.under_review}),
+        State.draft,
+        (("enterprise", _ENTERPRISE_WRITERS),),
     ),
     Action.start_review: Transition(
         frozenset({State.submitted}),

@@ -134,6 +134,13 @@ class UncertaintyResult(_Frozen):
         description="set when no input carried a distribution: how the spreads were derived "
         "from the inputs' data-quality ratings (pedigree approach) and which inputs were held",
     )
+    histogram: tuple[int, ...] = Field(
+        default=(),
+        description="how many sampled footprints fall in each of equal-width bins from "
+        "histogram_min to histogram_max (for a chart)",
+    )
+    histogram_min: float | None = None
+    histogram_max: float | None = None
 
 
 class Result(_Frozen):

@@ -190,11 +190,14 @@ def _svg(kind: str, width: float, height: float, title: str, desc: str, body: st
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", size: float = 12,
-          fill: str = INK, weight: str | None = None, extra: str = "") -> str:  # fmt: skip
+          fill: str = INK, weight: str | None = None, extra: str = "",
+          full: str | None = None) -> str:  # fmt: skip
+    """A text element; a label shortened to fit carries its `full` text as a tooltip."""
     w = f' font-weight="{weight}"' if weight else ""
+    tip = f"<title>{_e(full)}</title>" if full and full != text else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size:g}" '
-        f'fill="{fill}"{w}{extra}>{_e(text)}</text>'
+        f'fill="{fill}"{w}{extra}>{tip}{_e(text)}</text>'
     )
 
 
@@ -247,7 +250,8 @@ def horizontal_bars(kind: str, bars: Sequence[Bar], whole: float, title: str,
         y = top + i * row
         bx = zero + min(0.0, b.value) * scale
         bw = max(abs(b.value) * scale, 0.8 if b.value else 0)
-        parts.append(_text(label_w, y + 16, truncate(b.label, 12, label_w - 4), anchor="end"))
+        parts.append(_text(label_w, y + 16, truncate(b.label, 12, label_w - 4), anchor="end",
+                          full=b.label))  # fmt: skip
         parts.append(f'<rect x="{x0:.1f}" y="{y + 5:.1f}" width="{x1 - x0:.1f}" '
                      f'height="{bar_h + 2:.1f}" fill="#f5f7fa"/>')  # fmt: skip
         parts.append(
@@ -406,7 +410,7 @@ def waterfall(result: Result, labels: ChartLabels = LABELS_EN) -> str:
         parts.append(_text(cx, y_top - 6, f"{sign}{fmt(s.value)}", anchor="middle", size=11,
                            weight="700" if s.key == "total" else "600"))  # fmt: skip
         parts.append(_text(cx, height - bottom + 18, truncate(name, 11, slot - 4),
-                           anchor="middle", size=11))  # fmt: skip
+                           anchor="middle", size=11, full=name))  # fmt: skip
     parts.append(f'<line x1="{left:g}" x2="{width - right:g}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
                  f'stroke="{INK}"/>')  # fmt: skip
     desc = "; ".join(
@@ -451,7 +455,8 @@ def gas_split(result: Result, labels: ChartLabels = LABELS_EN) -> str:
         cx, cy = x0 + (i % 2) * col_w, y + (i // 2) * 20
         parts.append(f'<rect x="{cx:.1f}" y="{cy - 9:.1f}" width="10" height="10" rx="2" '
                      f'fill="{colours[k]}"/>')  # fmt: skip
-        parts.append(_text(cx + 16, cy, truncate(labels.gas(k), 12, col_w - 150)))
+        parts.append(_text(cx + 16, cy, truncate(labels.gas(k), 12, col_w - 150),
+                           full=labels.gas(k)))  # fmt: skip
         parts.append(_text(cx + col_w - 70, cy, fmt(v), anchor="end", weight="600"))
         parts.append(_text(cx + col_w - 14, cy, pct(v, whole), anchor="end", fill=MUTED))
     height = y + 20 * math.ceil(len(keys) / 2) - 4
@@ -592,7 +597,8 @@ def sankey(result: Result, labels: ChartLabels = LABELS_EN, n: int = 8) -> str:
                      f'fill="{colour}"><title>{_e(label)}: {_e(fmt(value))} {_e(labels.unit)}'
                      f"</title></rect>")  # fmt: skip
         text = f"{truncate(label, 11, xl - 66)}  {fmt(value, 3)}"
-        parts.append(_text(xl - 6, cy + 4, text, anchor="end", size=11))
+        parts.append(_text(xl - 6, cy + 4, text, anchor="end", size=11,
+                           full=f"{label}  {fmt(value, 3)}"))  # fmt: skip
 
     def haloed(x: float, y: float, text: str, **kw) -> str:
         # A white outline under the text keeps it legible over the bands (paint-order is not

@@ -8,6 +8,7 @@ can only ever reach the tenant's own products (another tenant's slug is simply n
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,12 +41,15 @@ from openpcf.io.report_pdf import render_report_pdf
 from openpcf.services.calculation import stored as calculations
 from openpcf.services.calculation.methodology import get_profile, list_profiles
 from openpcf.services.calculation.profile_comparison import compare_calculation
+from openpcf.services.calculation.references import reference_problems
 from openpcf.services.catalogue import factor_sets, products
 from openpcf.services.certification import certified_results
 from openpcf.services.certification import workflow as certification
-from openpcf.web import certification_view, workflow
+from openpcf.web import certification_view, pages_versions, workflow
 from openpcf.web.auth import Csrf, Enterprise, EnterpriseWriter, WebNotFound, WebUser
 from openpcf.web.common import call, db, problems
+from openpcf.web.drilldown import sub_assemblies
+from openpcf.web.product_rows import product_rows
 from openpcf.web.render import language, render
 
 router = APIRouter(include_in_schema=False)
@@ -58,15 +62,19 @@ VISIBILITIES = {v.value for v in Visibility}
 
 
 @router.get("/app/products")
-def product_list(request: Request, user: Enterprise) -> Response:
-    return render(request, "enterprise/products.html", _products_context(request, user))
+def product_list(request: Request, user: Enterprise, q: str = "") -> Response:
+    ctx = _products_context(request, user, q=q[:200])
+    if request.headers.get("hx-request") and request.headers.get("hx-target") == "product-rows":
+        return render(request, "enterprise/_product_rows.html", ctx)
+    return render(request, "enterprise/products.html", ctx)
 
 
 def _products_context(request: Request, user: WebUser, **extra: Any) -> dict[str, Any]:
     mine = [
         p for p in call(request, products.list_products, user.principal) if p.tenant == user.tenant
     ]
-    return {"products": mine, "section": "products", **extra}
+    rows = product_rows(request, user, mine, str(extra.get("q") or ""))
+    return {"products": mine, "rows": rows, "section": "products", **extra}
 
 
 @router.post("/app/products", dependencies=[Csrf])
@@ -127,7 +135,16 @@ def _product_context(
         except WebNotFound:
             shown = None
     calcs = call(request, calculations.list_calculations, user.principal, urn)
+    numbers = [v.number for v in versions]
+    unresolved = []
+    if shown is not None:  # every reference problem of the version at once, not at calculation
+        inputs = list(enumerate(shown.model.inputs))
+        with db(request, read_only=True) as session:
+            found = reference_problems(session, user.principal, inputs, shown.model.factors)
+        unresolved = [e.message for e in found]
     return {
+        "unresolved": unresolved,
+        "notes": pages_versions.version_notes(request, user, urn, numbers),
         "product": info,
         "versions": sorted(versions, key=lambda v: -v.number),
         "shown": shown,
@@ -180,7 +197,8 @@ def _store_version(
     filename: str | None = None,
 ) -> Response:
     """Store a new model version. From an uploaded file, the product.id the file states is a
-    suggestion: the version is stored as this product's (the page says which id it replaced)."""
+    suggestion: the version is stored as this product's (the page says which id it replaced);
+    its problems name the uploaded file, not the name the server stores it under."""
     urn = product_urn(user.tenant, slug)
     replaced = None
     if filename is not None:
@@ -190,7 +208,11 @@ def _store_version(
             request, products.add_model_version, user.principal, urn, text, media_type
         )
     except OpenpcfError as e:
-        return _product_error(request, user, slug, problems(e))
+        lines = problems(e)
+        if filename:
+            stored = re.compile(re.escape(f"{user.tenant}/{slug}@") + r"\d+\.(?:yaml|json)")
+            lines = [stored.sub(Path(filename).name, line) for line in lines]
+        return _product_error(request, user, slug, lines)
     flag = "saved" if created else "unchanged"
     adopted = f"&adopted={quote(replaced, safe='')}" if replaced else ""
     return RedirectResponse(
@@ -221,7 +243,7 @@ def _upload(request: Request, user: WebUser, slug: str, data: bytes, filename: s
         try:
             text = _workbook_as_yaml(data, filename if name != "model" else "model.xlsx")
         except OpenpcfError as e:
-            return _product_error(request, user, slug, problems(e))
+            return _product_error(request, user, slug, _as_uploaded(problems(e), filename))
         return _store_version(request, user, slug, text, "application/yaml")
     try:
         text = data.decode("utf-8")
@@ -234,6 +256,13 @@ def _upload(request: Request, user: WebUser, slug: str, data: bytes, filename: s
         )
     media = "application/json" if name.endswith(".json") else "application/yaml"
     return _store_version(request, user, slug, text, media, filename=name)
+
+
+def _as_uploaded(lines: list[str], filename: str) -> list[str]:
+    """Problems naming the uploaded file as the person knows it, not the server's copy."""
+    name = Path(filename or "model.xlsx").name
+    temp = re.compile(r"(?:/[^\s:,']*)?/" + re.escape(name))
+    return [temp.sub(name, line) for line in lines]
 
 
 def _workbook_as_yaml(data: bytes, filename: str) -> str:
@@ -368,6 +397,7 @@ def result_page(request: Request, user: Enterprise, calculation_id: str) -> Resp
         "profiles": [p for p in list_profiles() if p.id != info.profile],
         "downloads": certification_view.downloads(info.id),
         "certification": certification_view.for_calculation(request, user, info),
+        "subs": sub_assemblies(request, user, info),
         "section": "products",
     }
     return render(request, "enterprise/result.html", ctx)

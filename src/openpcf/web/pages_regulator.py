@@ -13,7 +13,13 @@ from starlette.responses import RedirectResponse, Response
 
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
-from openpcf.services.catalogue import coverage, factor_sets, national_products, rule_versions
+from openpcf.services.catalogue import (
+    coverage,
+    coverage_detail,
+    factor_sets,
+    national_products,
+    rule_versions,
+)
 from openpcf.services.catalogue.factor_set_diff import diff_versions, preview_footprints
 from openpcf.services.certification import gec_issuance
 from openpcf.services.policy.regions import policies_without_certificates
@@ -84,7 +90,13 @@ def coverage_page(request: Request, user: Regulator) -> Response:
     report = call(request, coverage.coverage, user.principal)
     top = max((r.products for r in report.by_province), default=0)
     waiting = call(request, policies_without_certificates)
-    ctx = {"report": report, "top": top, "policies_without_certificates": waiting}
+    trend = call(request, coverage_detail.monthly_certificates, user.principal)
+    ctx = {
+        "report": report,
+        "top": top,
+        "policies_without_certificates": waiting,
+        "trend": trend,
+    }
     return render(request, "regulator/coverage.html", ctx)
 
 

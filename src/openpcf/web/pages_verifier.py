@@ -3,12 +3,11 @@ documents, factor sets, profile, data quality, check findings), and the workflow
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from openpcf.domain.certification import State
+from openpcf.domain.certification import Evidence, State
 from openpcf.io.charts import all_charts
 from openpcf.services.calculation.methodology import get_profile
 from openpcf.services.certification import workflow as certification
@@ -38,16 +37,21 @@ def queue(request: Request, user: Verifier, tab: str = "open") -> Response:
     return render(request, "verifier/queue.html", ctx)
 
 
-def _evidence_page(
-    request: Request, user: WebUser, submission_id: str, error: str | None = None
-) -> Response:
+def evidence_of(request: Request, user: WebUser, submission_id: str) -> Evidence:
+    """The submission's evidence for the verifier: the 404 and 403 pages otherwise."""
     with db(request, read_only=True) as session:
         try:
-            evidence = certification.get_evidence(session, user.principal, submission_id)
+            return certification.get_evidence(session, user.principal, submission_id)
         except NotFound as e:
             raise WebNotFound() from e
         except PermissionDenied as e:
             raise WebForbidden() from e
+
+
+def _evidence_page(
+    request: Request, user: WebUser, submission_id: str, error: str | None = None
+) -> Response:
+    evidence = evidence_of(request, user, submission_id)
     result = evidence.calculation.result
     assert result is not None
     ctx = {
@@ -60,6 +64,7 @@ def _evidence_page(
         "inputs": sorted(result.contributions, key=lambda c: -abs(c.kg_co2e)),
         "total": result.pcf.value,
         "action_url": f"/verify/submissions/{submission_id}/action",
+        "input_notes": list(dict.fromkeys(c.name for c in result.contributions)),
         "action_error": error,
         "findings": evidence.findings,
     }
@@ -72,17 +77,23 @@ def evidence_page(request: Request, user: Verifier, submission_id: str) -> Respo
 
 
 @router.post("/verify/submissions/{submission_id}/action", dependencies=[Csrf])
-def action(
-    request: Request,
-    user: Verifier,
-    submission_id: str,
-    action: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
-    ack_finding: Annotated[list[str] | None, Form()] = None,
-    ack_comment: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    """A workflow action; certify carries one comment per open finding (ack_finding[i] is
-    acknowledged by ack_comment[i])."""
+async def action(request: Request, user: Verifier, submission_id: str) -> Response:
+    """The decision, with the comments on single inputs added to its comment (one line each,
+    'input: comment'), so that they stay in the submission's history; certify carries one
+    comment per open finding (ack_finding[i] is acknowledged by ack_comment[i])."""
+    form = await request.form(max_fields=2000)
+    comment = str(form.get("comment") or "").strip()
+    notes = [
+        f"{key[len('note::') :]}: {' '.join(str(value).split())}"
+        for key, value in form.multi_items()
+        if key.startswith("note::") and str(value).strip()
+    ]
+    if notes:
+        comment = "\n".join([*([comment] if comment else []), *notes])
+    acks = list(zip(map(str, form.getlist("ack_finding")), map(str, form.getlist("ack_comment")),
+                    strict=False))  # fmt: skip
     here = f"/verify/submissions/{submission_id}"
-    acks = list(zip(ack_finding or [], ack_comment or [], strict=False))
-    return workflow.act(request, user, submission_id, action, comment, here, _evidence_page, acks)
+    act = str(form.get("action") or "")
+    return await run_in_threadpool(
+        workflow.act, request, user, submission_id, act, comment, here, _evidence_page, acks
+    )

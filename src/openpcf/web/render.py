@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from openpcf.domain.certification import State
-from openpcf.web import i18n
+from openpcf.web import i18n, names, notes
 from openpcf.web.auth import WebUser, optional_user
 
 templates = Jinja2Templates(directory=str(files("openpcf.web").joinpath("templates")))
@@ -66,6 +66,7 @@ BADGES = {
 }
 ACTION_LABELS = {
     "submit": "Submit",
+    "withdraw": "Withdraw the submission",
     "start_review": "Start review",
     "return": "Return to the enterprise",
     "certify": "Certify and sign",
@@ -97,6 +98,12 @@ def amount(value: float) -> str:
 
 
 templates.env.globals["badge"] = badge
+templates.env.filters["region"] = names.region
+templates.env.filters["profile_name"] = names.profile_name
+templates.env.filters["rule_name"] = names.rule_name
+templates.env.filters["note_text"] = notes.note_text
+templates.env.globals["event_words"] = names.EVENT_WORDS
+templates.env.globals["state_words"] = names.STATE_WORDS
 templates.env.globals["stage_labels"] = STAGE_LABELS
 templates.env.filters["amount"] = amount
 templates.env.globals["action_labels"] = ACTION_LABELS

@@ -22,6 +22,10 @@ PAGE_MODULES = (
     "openpcf.web.pages_verifier",
     "openpcf.web.pages_regulator",
     "openpcf.web.pages_policy",
+    "openpcf.web.pages_editor",
+    "openpcf.web.pages_versions",
+    "openpcf.web.pages_review",
+    "openpcf.web.pages_coverage",
 )
 OPTIONAL_MODULES = ("openpcf.web.pages_monitoring",)
 

@@ -9,16 +9,13 @@ computes with its own settings, as `openpcf calc --compare` does.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openpcf.domain.platform import Principal
 from openpcf.services.calculation.compare import Comparison, compare
 from openpcf.services.calculation.methodology import list_profiles
-from openpcf.services.calculation.stored import stored_project
-from openpcf.services.errors import InvalidRequest, NotFound
-from openpcf.services.platform.access import own, signed_in
-from openpcf.store.models import Calculation
+from openpcf.services.calculation.stored import calculation_project
+from openpcf.services.errors import InvalidRequest
 
 MAX_PROFILES = 6
 
@@ -35,19 +32,7 @@ def compare_calculation(
         )
     if len(others) > MAX_PROFILES:
         raise InvalidRequest(f"compare at most {MAX_PROFILES} profiles at once")
-    signed_in(who)
     with session.begin():
-        row = session.scalar(
-            select(Calculation).where(
-                Calculation.uuid == calculation_id, own(who, Calculation.tenant_id)
-            )
-        )
-        if row is None:
-            raise NotFound(f"no calculation {calculation_id}")
-        # the tenant's published sets are labelled '<tenant>:name@version'; the bundled set
-        # and the model's inline factors come with the project itself
-        tenant_sets = [s for s in row.factor_sets if s.startswith(f"{who.tenant}:")]
-        project, _ = stored_project(session, who, row.model_version, tenant_sets)
-        profile, gwp = row.profile, row.gwp
-    # the stored GWP set is the calculation's; every other profile computes with its own
+        project, profile, gwp = calculation_project(session, who, calculation_id)
+        # the stored GWP set is the calculation's; every other profile computes with its own
     return compare(project, profile, others, base_gwp=gwp)

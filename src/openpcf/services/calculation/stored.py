@@ -55,7 +55,7 @@ from openpcf.services.certification.green_certificates import (
 )
 from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
 from openpcf.services.monitoring.direct_connection import names_meters, resolve_metered
-from openpcf.services.platform.access import own, writer
+from openpcf.services.platform.access import own, signed_in, writer
 from openpcf.services.platform.accounts import utc
 from openpcf.services.recompute.usage import record_usage
 from openpcf.store.models import Calculation, ModelVersion, Product
@@ -347,3 +347,23 @@ def _info(
         footprint=Footprint.of(result),
         result=result if owner else None,
     )
+
+
+def calculation_project(
+    session: Session, who: Principal, calculation_id: str
+) -> tuple[Project, str, str | None]:
+    """The project a calculation of the caller's tenant was computed from, with its profile
+    and GWP set, to compute it again in another way. Runs inside the caller's transaction."""
+    signed_in(who)
+    row = session.scalar(
+        select(Calculation).where(
+            Calculation.uuid == calculation_id, own(who, Calculation.tenant_id)
+        )
+    )
+    if row is None:
+        raise NotFound(f"no calculation {calculation_id}")
+    # the tenant's published sets are labelled '<tenant>:name@version'; the bundled set and
+    # the model's inline factors come with the project itself
+    tenant_sets = [s for s in row.factor_sets if s.startswith(f"{who.tenant}:")]
+    project, _ = stored_project(session, who, row.model_version, tenant_sets)
+    return project, row.profile, row.gwp

@@ -89,6 +89,9 @@ class _Parameters:
                                      iterations, rng)  # fmt: skip
 
 
+HISTOGRAM_BINS = 24
+
+
 def monte_carlo(
     project: Project,
     acc: Accounting,
@@ -137,6 +140,7 @@ def monte_carlo(
     total = parts[-1]
     lines = [ln for ln in inv.columns[0].lines if ln.stage not in acc.excluded_stages]
     stats = mc.summary(total)
+    counts, edges = np.histogram(total, bins=HISTOGRAM_BINS)
     rho = mc.rank_correlations(parts[:-1], total) if len(lines) else np.zeros(0)
     shares = mc.variance_shares(rho)
     contributions = sorted(
@@ -161,6 +165,9 @@ def monte_carlo(
         sensitivity=SENSITIVITY,
         sampled=(*params.described, *dict.fromkeys(s.described for s in background.values())),
         contributions=tuple(contributions),
+        histogram=tuple(int(n) for n in counts),
+        histogram_min=float(edges[0]),
+        histogram_max=float(edges[-1]),
     )
 
 

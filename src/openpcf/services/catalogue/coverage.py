@@ -66,7 +66,7 @@ def coverage(session: Session, who: Principal) -> CoverageReport:
         kind = session.scalar(select(Tenant.kind).where(Tenant.id == who.tenant_id))
         if kind != TenantKind.regulator.value:
             raise PermissionDenied("coverage is for regulators")
-        found = _products(session)
+        found = placed_products(session)
     rules = product_rules()
     total = CoverageRow("all", "all")
     provinces: dict[str, CoverageRow] = {}
@@ -91,7 +91,7 @@ def coverage(session: Session, who: Principal) -> CoverageReport:
     )
 
 
-def _products(session: Session) -> dict[int, _Product]:
+def placed_products(session: Session) -> dict[int, _Product]:
     """Every enterprise product with a model version, with its province, rule and progress."""
     latest = (
         select(ModelVersion.product_id, func.max(ModelVersion.number).label("number"))
