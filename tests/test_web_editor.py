@@ -228,7 +228,11 @@ def test_the_product_list_shows_footprint_profile_status_and_searches(ctx: Ctx) 
 def test_a_result_without_ratings_explains_how_to_rate_inputs(ctx: Ctx) -> None:
     c = ctx.client()
     token = new_product(c, "unrated")
-    grid = pv_grid()  # the PV example rates no input
+    data = yaml.safe_load(PV.read_text("utf-8"))
+    del data["product"]["id"]
+    for line in data["inputs"]:  # the example's ratings removed: no input is rated
+        line.pop("dq", None)
+    grid = ef.grid_of(data)
     assert post(c, "unrated", form_of(grid, "save"), token).status_code == 303
     r = c.post(
         "/app/products/unrated/calculate", data={"csrf_token": token, "profile": "gb-t-24067"}
