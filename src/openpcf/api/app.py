@@ -28,6 +28,7 @@ from openpcf.api.routers import (
     registry,
     supplier_requests,
 )
+from openpcf.api.security import SecurityHeaders
 from openpcf.store.db import read_sessions, sessions
 from openpcf.web import routes as web_routes
 
@@ -96,6 +97,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, HSTS, no-store; the Host check
     return app
 
 

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from openpcf import config
 from openpcf.api.deps import SessionDep, bearer
 from openpcf.api.errors import ErrorOut
 from openpcf.domain.platform import Principal
@@ -136,7 +137,9 @@ def page(
     headers = {}
     if offset + size < len(docs):
         following = request.url.include_query_params(offset=offset + size, limit=size)
-        headers["Link"] = f'<{following}>; rel="next"'
+        # the public address, never the Host header (which a client chooses)
+        link = f"{config.public_url()}{following.path}?{following.query}"
+        headers["Link"] = f'<{link}>; rel="next"'
     return JSONResponse({"data": docs[offset : offset + size]}, headers=headers)
 
 
@@ -144,7 +147,7 @@ def accept_event(
     request: Request, db: SessionDep, who: Principal, version: PactVersion, event: Any
 ) -> Response:
     """200 with an empty body once accepted (rest-api "Action Events", Response Syntax)."""
-    our_source = f"//{request.url.netloc}/{version}/events"
+    our_source = config.pact_event_source(version)
     with pact_errors():
         queued = pact_api.handle_event(db, who, version, event, our_source)
     if queued:
@@ -159,7 +162,7 @@ def accept_event(
     responses={500: {"model": ErrorOut, "description": "An unexpected error (logged)"}},
 )
 def openid_configuration(request: Request) -> dict[str, Any]:
-    return pact_api.openid_configuration(str(request.base_url))
+    return pact_api.openid_configuration(config.public_url())
 
 
 @router.get(
