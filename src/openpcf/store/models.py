@@ -269,4 +269,5 @@ from openpcf.store import (  # noqa: E402
     models_monitoring,  # noqa: F401
     models_pact,  # noqa: F401
     models_recompute,  # noqa: F401
+    models_security,  # noqa: F401
 )
