@@ -75,6 +75,9 @@ TABLES = {
     "calculation_usage",
     "recompute_runs",
     "recomputed_footprints",
+    "web_sessions",
+    "sign_in_failures",
+    "ledger_checkpoints",
 }
 MODEL = """
 openpcf: 1

@@ -233,6 +233,14 @@ CERTIFICATION_CASES = {
     "GET /ledger/head": [Call("GET", "/ledger/head", 200, {200})],
     "GET /ledger/entries": [Call("GET", "/ledger/entries", 403, {401})],
     "GET /ledger/verify": [Call("GET", "/ledger/verify", 403, {401})],
+    # web sessions: another tenant's user is not found; a session id of theirs neither
+    "GET /auth/sessions": [
+        Call("GET", "/auth/sessions?email=admin@other.example", 404, {401}),
+        Call("GET", "/auth/sessions", 200, {401}),
+    ],
+    "DELETE /auth/sessions/{session_id}": [
+        Call("DELETE", "/auth/sessions/0123456789abcdef", 404, {401})
+    ],
 }
 
 # Monitoring: `other` owns site b-site (with a meter); acme's admin finds nothing of it, and

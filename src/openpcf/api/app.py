@@ -28,6 +28,9 @@ from openpcf.api.routers import (
     registry,
     supplier_requests,
 )
+from openpcf.api.routers import (
+    sessions as web_sessions,
+)
 from openpcf.api.security import SecurityHeaders
 from openpcf.store.db import read_sessions, sessions
 from openpcf.web import routes as web_routes
@@ -76,6 +79,7 @@ ROUTERS = tuple(
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
+        web_sessions,
     )
 )  # fmt: skip
 

@@ -98,6 +98,46 @@ def tenants_list(format: FormatOption = Format.table) -> None:
     out.print(table)
 
 
+@users_app.command("sessions")
+def users_sessions(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    revoke: Annotated[
+        list[str] | None, typer.Option("--revoke", help="End this session (its id); repeatable.")
+    ] = None,
+    revoke_all: Annotated[bool, typer.Option("--revoke-all", help="End every session.")] = False,
+    ended: Annotated[bool, typer.Option("--ended", help="List ended sessions too.")] = False,
+    format: FormatOption = Format.table,
+) -> None:
+    """List a user's web sessions, or end some or all of them (signed out at once)."""
+    from openpcf.services.platform import web_sessions
+
+    who = accounts.operator()
+    try:
+        if revoke_all:
+            n = web_sessions.revoke_all(_sessions()(), who, email)
+            out.print(f"{n} session(s) of {escape(email)} ended")
+            return
+        for public_id in revoke or []:
+            web_sessions.revoke_session(_sessions()(), who, public_id)
+            out.print(f"session {escape(public_id)} ended")
+        if revoke:
+            return
+        rows = web_sessions.list_sessions(_sessions()(), who, email, include_ended=ended)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], indent=2) + "\n")
+        return
+    table = Table("id", "signed in", "expires", "address", "browser", "state")
+    for r in rows:
+        state = "active" if r.active else ("revoked" if r.revoked_at else "expired")
+        table.add_row(r.id, f"{r.created_at:%Y-%m-%d %H:%M}" if r.created_at else "",
+                      f"{r.expires_at:%Y-%m-%d %H:%M}" if r.expires_at else "",
+                      r.address or "", escape((r.user_agent or "")[:40]), state)  # fmt: skip
+    out.print(table)
+
+
 @users_app.command("create")
 def users_create(
     tenant: Annotated[str, typer.Argument(help="The user's tenant.")],
@@ -230,6 +270,8 @@ def serve(
     scheme = "https" if certfile else "http"
     shown = f"[{host}]" if ":" in host else host
     base = f"{scheme}://{shown}:{port}"
+    if not _public_address(demo, base, host, port):
+        raise typer.Exit(1)
     url = config.database_url()
     try:
         factory = _sessions()
@@ -284,3 +326,30 @@ def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _public_address(demo: bool, base: str, host: str, port: int) -> bool:
+    """OPENPCF_PUBLIC_URL is required outside --demo (links, QR codes, the OpenID issuer and
+    PACT event sources are built from it, never from a request's Host header); --demo uses the
+    address it listens on. OPENPCF_ALLOWED_HOSTS defaults to the public URL's host and the
+    listening address."""
+    from urllib.parse import urlsplit
+
+    if not config.public_url_set():
+        if not demo:
+            err.print(
+                "[bold red]error:[/] set OPENPCF_PUBLIC_URL to the address users and partners "
+                "reach this server at (e.g. https://pcf.example.cn); --demo uses "
+                f"{escape(base)}"
+            )
+            return False
+        os.environ["OPENPCF_PUBLIC_URL"] = base
+    if not config.allowed_hosts():
+        public = urlsplit(config.public_url())
+        names = {public.netloc, public.hostname or ""}
+        if host not in ("0.0.0.0", "::"):
+            names |= {f"{host}:{port}", host, f"[{host}]:{port}"}
+        os.environ["OPENPCF_ALLOWED_HOSTS"] = ",".join(sorted(n for n in names if n))
+    print(f"public URL: {config.public_url()}; allowed hosts: "
+          f"{os.environ['OPENPCF_ALLOWED_HOSTS']}", flush=True)  # fmt: skip
+    return True

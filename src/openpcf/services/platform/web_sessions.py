@@ -107,9 +107,12 @@ def sign_in(
             and _recent_failures(session, SignInFailure.address, address, since) >= per_address
         )
         user = session.scalar(select(User).where(User.email == email))
-        # Always one scrypt: unknown e-mails against a dummy hash (timing tells nothing).
+        # One scrypt per try, unknown e-mails against a dummy hash (timing tells nothing);
+        # none while throttled (the refusal is the same for every e-mail then).
         stored = user.password_hash if user is not None else None
-        matches = verify_secret(password, stored or _DUMMY_HASH) and stored is not None
+        matches = (
+            not throttled and verify_secret(password, stored or _DUMMY_HASH) and stored is not None
+        )
         usable = user is not None and user.disabled_at is None
         attribute(session, f"anonymous:{address}", user.tenant.slug if user else None)
         failure: AuthenticationFailed | None = None
@@ -188,7 +191,7 @@ def _visible_user(session: Session, who: Principal, email: str) -> User:
             raise NotFound(f"no user '{email}'")
         return user
     if user is None or user.tenant_id != who.tenant_id:
-        raise NotFound(f"no user '{email}'")
+        raise NotFound("no such user in your tenant")  # the address is not echoed back
     if user.email != who.subject and who.role != Role.admin:
         raise PermissionDenied("only the tenant's admins see other users' sessions")
     return user
