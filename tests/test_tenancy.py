@@ -233,6 +233,13 @@ CERTIFICATION_CASES = {
     "GET /ledger/head": [Call("GET", "/ledger/head", 200, {200})],
     "GET /ledger/entries": [Call("GET", "/ledger/entries", 403, {401})],
     "GET /ledger/verify": [Call("GET", "/ledger/verify", 403, {401})],
+    # signed checkpoints and Merkle proofs are public (hashes only); signing is a regulator's
+    "GET /ledger/checkpoint": [Call("GET", "/ledger/checkpoint", 404, {404})],
+    "GET /registry/ledger-checkpoint": [Call("GET", "/registry/ledger-checkpoint", 404, {404})],
+    "GET /ledger/checkpoints": [Call("GET", "/ledger/checkpoints", 200, {200})],
+    "POST /ledger/checkpoints": [Call("POST", "/ledger/checkpoints", 403, {401})],
+    "GET /ledger/proof/{seq}": [Call("GET", "/ledger/proof/999999", 404, {404})],
+    "GET /ledger/consistency": [Call("GET", "/ledger/consistency?first=0", 200, {200})],
     # web sessions: another tenant's user is not found; a session id of theirs neither
     "GET /auth/sessions": [
         Call("GET", "/auth/sessions?email=admin@other.example", 404, {401}),
