@@ -56,6 +56,7 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     mp.setenv("OPENPCF_PACT_WORKER", "0")  # deliveries are tested in test_pact_delivery
     # links and the OpenID issuer come from the public address, never the Host header
     mp.setenv("OPENPCF_PUBLIC_URL", "http://testserver")
+    mp.setenv("OPENPCF_PACT_CALLBACK_LOOPBACK", "1")  # loopback callbacks: the test setting
     with empty_database(request.param, tmp_path_factory.mktemp("pact")) as url:
         world = make_world(url)
         with TestClient(create_app(url)) as client:

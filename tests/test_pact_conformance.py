@@ -40,7 +40,9 @@ def server(receiver: Receiver, tmp_path: Path) -> Iterator[Server]:  # noqa: F81
     partners.write_text(
         f"'127.0.0.1:{receiver.port}': {{client_id: partner, client_secret: s3cret}}\n"
     )
-    env = {"OPENPCF_PACT_POLL": "0.5", "OPENPCF_PACT_PARTNERS": str(partners)}
+    # the receiver is on loopback: callbacks there need the explicit test setting
+    env = {"OPENPCF_PACT_POLL": "0.5", "OPENPCF_PACT_PARTNERS": str(partners),
+           "OPENPCF_PACT_CALLBACK_LOOPBACK": "1"}  # fmt: skip
     with serving(tmp_path, "--tls", "self-signed", env=env) as running:
         yield running
 

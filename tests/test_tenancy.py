@@ -71,6 +71,9 @@ class Ctx:
 
 @pytest.fixture(scope="module", params=KINDS)
 def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    mp = pytest.MonkeyPatch()
+    request.addfinalizer(mp.undo)
+    mp.setenv("OPENPCF_PACT_CALLBACK_LOOPBACK", "1")  # PACT requests name a loopback callback
     with empty_database(request.param, tmp_path_factory.mktemp("tenancy")) as url:
         world = make_world(url)
         with TestClient(create_app(url)) as client:

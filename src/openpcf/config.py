@@ -64,9 +64,16 @@ def pact_callback_hosts() -> list[str]:
 
 
 def pact_callback_loopback() -> bool:
-    """OPENPCF_PACT_CALLBACK_LOOPBACK: answer requests from loopback hosts (localhost,
-    127.0.0.0/8, ::1), for local testing. Default: 1 (yes); 0 turns it off."""
-    return _on("OPENPCF_PACT_CALLBACK_LOOPBACK")
+    """OPENPCF_PACT_CALLBACK_LOOPBACK: send PACT answers to loopback and private addresses
+    (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, link-local, ...), over plain
+    HTTP too, for local testing only. Default: 0 (no: such callbacks are refused, as a request
+    naming them would make this server call into its own network)."""
+    return (os.environ.get("OPENPCF_PACT_CALLBACK_LOOPBACK") or "0").lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
 
 
 def pact_partners_file() -> Path | None:

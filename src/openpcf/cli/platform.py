@@ -178,6 +178,45 @@ def users_create(
     print(new.token.token, flush=True)
 
 
+@clients_app.command("callback")
+def clients_callback(
+    client_id: Annotated[str, typer.Argument(help="The API client (opcf_client_...).")],
+    url: Annotated[
+        str | None, typer.Argument(help="https://host[:port][/path] its PACT answers go to.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the registration.")] = False,
+) -> None:
+    """Register where PACT answers to this client's requests go; a request naming any other
+    place is refused (overrides the tenant's registration and OPENPCF_PACT_CALLBACK_HOSTS)."""
+    _register_callback(url, clear, client_id=client_id)
+
+
+@tenants_app.command("callback")
+def tenants_callback(
+    tenant: Annotated[str, typer.Argument(help="The tenant (company).")],
+    url: Annotated[
+        str | None, typer.Argument(help="https://host[:port][/path] its PACT answers go to.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the registration.")] = False,
+) -> None:
+    """Register where PACT answers to requests of the tenant's clients and users go."""
+    _register_callback(url, clear, tenant=tenant)
+
+
+def _register_callback(url: str | None, clear: bool, **who: str) -> None:
+    from openpcf.services.exchange.callbacks import register_callback
+
+    if (url is None) == (not clear):
+        err.print("[bold red]error:[/] give a URL, or --clear")
+        raise typer.Exit(1)
+    try:
+        done = register_callback(_sessions()(), accounts.operator().actor, url, **who)
+    except OpenpcfError as exc:
+        _fail(exc)
+        return
+    out.print(f"PACT callback URL: {escape(done) if done else 'none'}")
+
+
 @clients_app.command("create")
 def clients_create(
     tenant: Annotated[str, typer.Argument(help="The client's tenant.")],

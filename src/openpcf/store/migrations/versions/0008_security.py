@@ -1,4 +1,5 @@
-"""Security: server-side web sessions, failed sign-ins (throttling), signed ledger checkpoints.
+"""Security: server-side web sessions, failed sign-ins (throttling), signed ledger checkpoints,
+registered PACT callback URLs of API clients and tenants.
 
 Revision ID: 0008
 Revises: 0007
@@ -31,6 +32,8 @@ def _created_at() -> sa.Column:
 
 
 def upgrade() -> None:
+    op.add_column("api_clients", sa.Column("callback_url", sa.String(1000), nullable=True))
+    op.add_column("tenants", sa.Column("pact_callback_url", sa.String(1000), nullable=True))
     op.create_table(
         "web_sessions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -89,3 +92,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
     for table in ("ledger_checkpoints", "sign_in_failures", "web_sessions"):
         op.drop_table(table)
+    op.drop_column("tenants", "pact_callback_url")
+    op.drop_column("api_clients", "callback_url")
