@@ -1,5 +1,5 @@
 """Security: server-side web sessions, failed sign-ins (throttling), signed ledger checkpoints,
-registered PACT callback URLs of API clients and tenants.
+registered PACT callback URLs of API clients and tenants, meters' public keys.
 
 Revision ID: 0008
 Revises: 0007
@@ -34,6 +34,7 @@ def _created_at() -> sa.Column:
 def upgrade() -> None:
     op.add_column("api_clients", sa.Column("callback_url", sa.String(1000), nullable=True))
     op.add_column("tenants", sa.Column("pact_callback_url", sa.String(1000), nullable=True))
+    op.add_column("monitoring_meters", sa.Column("public_key", sa.String(60), nullable=True))
     op.create_table(
         "web_sessions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -92,5 +93,6 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
     for table in ("ledger_checkpoints", "sign_in_failures", "web_sessions"):
         op.drop_table(table)
+    op.drop_column("monitoring_meters", "public_key")
     op.drop_column("tenants", "pact_callback_url")
     op.drop_column("api_clients", "callback_url")
