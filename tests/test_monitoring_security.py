@@ -10,6 +10,7 @@ with an Ed25519 key counts only readings signed with it: an unsigned or badly si
 stored as refused with the reason. SQLite and PostgreSQL.
 """
 
+# ruff: noqa: F811 - `store` is the fixture imported from test_monitoring_mqtt
 from __future__ import annotations
 
 import base64
@@ -43,9 +44,8 @@ from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from openpcf.store.models_monitoring import MonitoringReading, MonitoringRejected
-from tests.databases import KINDS, empty_database
-from tests.platform_world import make_world
 from tests.test_monitoring_ingest import NOW, PLANT, T0
+from tests.test_monitoring_mqtt import store  # noqa: F401 - the fixture (acme's plant)
 
 ACCOUNTS = {"openpcf-monitor": "monitor pass phrase 1", "plant-acme": "acme pass phrase 2",
             "plant-other": "other pass phrase 3"}  # fmt: skip
@@ -139,17 +139,6 @@ def secure_broker(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
-
-
-@pytest.fixture(params=KINDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with empty_database(request.param, tmp_path) as url:
-        make_world(url)
-        factory = sessions(url)
-        with factory() as s:
-            who = tenant_principal(s, "acme", accounts.operator("tests"))
-        apply_plant(factory(), who, plant_from(PLANT))
-        yield url
 
 
 def _client(port: int, ca: Path | None, user: str | None) -> tuple[mqtt.Client, object]:

@@ -333,12 +333,7 @@ def ledger_checkpoint(
     except OpenpcfError as exc:
         fail(exc)
         return
-    text = cp.model_dump_json(indent=2) + "\n"
-    if output:
-        output.write_text(text)
-        err.print(f"checkpoint of {cp.size} entries written to {escape(str(output))}")
-    else:
-        sys.stdout.write(text)
+    _emit(cp.model_dump_json(indent=2), output, f"checkpoint of {cp.size} entries")
 
 
 @ledger_app.command("prove")
@@ -362,12 +357,16 @@ def ledger_prove(
     except OpenpcfError as exc:
         fail(exc)
         return
-    text = proof.model_dump_json(indent=2) + "\n"
+    _emit(proof.model_dump_json(indent=2), output, f"inclusion proof of entry {entry}")
+
+
+def _emit(text: str, output: Path | None, what: str) -> None:
+    """JSON to the file given (saying so on stderr), else to stdout."""
     if output:
-        output.write_text(text)
-        err.print(f"inclusion proof of entry {entry} in {cp.size} entries: {escape(str(output))}")
+        output.write_text(text + "\n")
+        err.print(f"{what} written to {escape(str(output))}")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(text + "\n")
 
 
 @ledger_app.command("check-proof")

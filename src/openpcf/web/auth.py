@@ -23,7 +23,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from openpcf.domain.platform import WRITERS, Principal, Role
-from openpcf.services.platform.web_sessions import SESSION_PREFIX, active_session, session_hours
+from openpcf.services.platform.web_sessions import active_session, session_for, session_hours
 
 COOKIE = "openpcf_session"
 PRE_COOKIE = "openpcf_csrf"  # CSRF token of the sign-in form, before a session exists
@@ -93,31 +93,10 @@ def session_token(request: Request) -> str | None:
 
 
 def session_cookie(email: str, database_url: str) -> str:
-    """A session token for `email` made without a password (tests, `openpcf` tooling)."""
-    from datetime import timedelta
-
-    from sqlalchemy import select
-
-    from openpcf.services.platform.accounts import now, token_hash
-    from openpcf.store.audit import attribute
+    """A session token for `email` made without a password (tests, operators' tooling)."""
     from openpcf.store.db import sessions
-    from openpcf.store.models import User
-    from openpcf.store.models_security import WebSession
 
-    token = SESSION_PREFIX + secrets.token_urlsafe(32)
-    with sessions(database_url)() as db, db.begin():
-        user = db.scalars(select(User).where(User.email == email)).one()
-        attribute(db, "operator:session-cookie", user.tenant.slug)
-        db.add(
-            WebSession(
-                public_id=secrets.token_hex(8),
-                token_hash=token_hash(token),
-                user_id=user.id,
-                csrf=secrets.token_urlsafe(24),
-                expires_at=now() + timedelta(hours=session_hours()),
-            )
-        )
-    return token
+    return session_for(sessions(database_url)(), "operator:session-cookie", email)
 
 
 def optional_user(request: Request) -> WebUser | None:

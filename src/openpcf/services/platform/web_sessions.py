@@ -126,25 +126,40 @@ def sign_in(
                 else AuthenticationFailed("wrong e-mail or password")
             )
         else:
-            token = SESSION_PREFIX + secrets.token_urlsafe(32)
             attribute(session, f"user:{user.email}", user.tenant.slug)
-            session.add(
-                WebSession(
-                    public_id=secrets.token_hex(8),
-                    token_hash=token_hash(token),
-                    user_id=user.id,
-                    csrf=secrets.token_urlsafe(24),
-                    address=address,
-                    user_agent=(user_agent or "")[:300] or None,
-                    expires_at=now() + timedelta(hours=session_hours()),
-                )
-            )
+            token = _new_session(session, user, address, user_agent)
             # a success clears the account's failures (not the address's)
             session.execute(delete(SignInFailure).where(SignInFailure.email == email))
             principal = _user_principal(user)
     if failure is not None:
         raise failure
     return token, principal
+
+
+def _new_session(session: Session, user: User, address: str | None, user_agent: str | None) -> str:
+    """A session row for `user` (in the caller's transaction); its token, shown once."""
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            public_id=secrets.token_hex(8),
+            token_hash=token_hash(token),
+            user_id=user.id,
+            csrf=secrets.token_urlsafe(24),
+            address=address,
+            user_agent=(user_agent or "")[:300] or None,
+            expires_at=now() + timedelta(hours=session_hours()),
+        )
+    )
+    return token
+
+
+def session_for(session: Session, actor: str, email: str) -> str:
+    """A session token for `email` without a password: for tests and operators' tooling
+    (never reachable from the web)."""
+    with session.begin():
+        user = session.scalars(select(User).where(User.email == email)).one()
+        attribute(session, actor, user.tenant.slug)
+        return _new_session(session, user, None, None)
 
 
 _ACTIVE = (
