@@ -19,12 +19,12 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from openpcf.cli.common import err, fail, out
+from openpcf.cli.common import err, fail, out, platform_sessions
 from openpcf.domain.certification import check_document
 from openpcf.domain.errors import OpenpcfError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import sessionmaker
+    pass
 
 certificate_app = typer.Typer(
     help="Signed PCF certificates: verify offline, verifiers' keys, export a certificate.",
@@ -42,13 +42,6 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-def _sessions() -> sessionmaker:
-    """Imported late: `certificate verify` stays offline (no database)."""
-    from openpcf.store.db import sessions
-
-    return sessions()
 
 
 @certificate_app.command("verify")
@@ -129,7 +122,7 @@ def certificate_keys(
     """Verifiers' public keys (retired ones too: they check older certificates)."""
     from openpcf.services.certification.signing import list_keys
 
-    with _sessions()() as s:
+    with platform_sessions()() as s:
         keys = list_keys(s, body)
     if export:
         text = json.dumps(
@@ -164,7 +157,7 @@ def certificate_new_key(
     from openpcf.services.platform.accounts import operator
 
     try:
-        key = new_key_for(_sessions()(), operator(), user)
+        key = new_key_for(platform_sessions()(), operator(), user)
     except OpenpcfError as exc:
         fail(exc)
         return
@@ -181,7 +174,7 @@ def certificate_retire_key(
     from openpcf.services.platform.accounts import operator
 
     try:
-        key = retire_key(_sessions()(), operator(), fingerprint)
+        key = retire_key(platform_sessions()(), operator(), fingerprint)
     except OpenpcfError as exc:
         fail(exc)
         return
@@ -197,7 +190,7 @@ def certificate_export(
     from openpcf.services.certification.registry import document_bytes
 
     try:
-        with _sessions()() as s:
+        with platform_sessions()() as s:
             data = document_bytes(s, certificate_id)
     except OpenpcfError as exc:
         fail(exc)
@@ -231,7 +224,7 @@ def ledger_verify(
     try:
         pinned = ledger.parse_anchor(anchor) if anchor else None
         saved = _read_checkpoint(checkpoint) if checkpoint else None
-        with _sessions()() as s:
+        with platform_sessions()() as s:
             total = ledger.count(s)
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
                           transient=True, disable=format is Format.json) as bar:  # fmt: skip
@@ -270,7 +263,7 @@ def ledger_head(format: FormatOption = Format.text) -> None:
     """The last entry's position and hash, to anchor elsewhere (SEQ:HASH)."""
     from openpcf.services.certification import ledger
 
-    with _sessions()() as s:
+    with platform_sessions()() as s:
         top = ledger.head(s)
     if format is Format.json:
         sys.stdout.write(top.model_dump_json(indent=2) + "\n")
@@ -290,7 +283,7 @@ def ledger_list(
     """Entries of the ledger, oldest first."""
     from openpcf.services.certification import ledger
 
-    with _sessions()() as s:
+    with platform_sessions()() as s:
         rows = ledger.entries(s, after, limit, kind)
     if format is Format.json:
         sys.stdout.write(json.dumps([r.model_dump() for r in rows], indent=2) + "\n")
@@ -329,7 +322,7 @@ def ledger_checkpoint(
     from openpcf.services.platform.accounts import operator
 
     try:
-        cp = checkpoints.make_checkpoint(_sessions()(), operator().actor)
+        cp = checkpoints.make_checkpoint(platform_sessions()(), operator().actor)
     except OpenpcfError as exc:
         fail(exc)
         return
@@ -350,7 +343,7 @@ def ledger_prove(
     from openpcf.services.certification import checkpoints
 
     try:
-        with _sessions()() as s:
+        with platform_sessions()() as s:
             cp = _read_checkpoint(checkpoint) if checkpoint else checkpoints.latest_checkpoint(s)
             proof = checkpoints.inclusion(s, entry, cp.size, with_entry=True)
         checkpoints.check_inclusion(proof, cp)
