@@ -369,7 +369,8 @@ def _public_address(demo: bool, base: str, host: str, port: int) -> bool:
         public = urlsplit(config.public_url())
         names = {public.netloc, public.hostname or ""}
         if host not in ("0.0.0.0", "::"):
-            names |= {f"{host}:{port}", host, f"[{host}]:{port}"}
+            shown = f"[{host}]" if ":" in host else host
+            names |= {f"{shown}:{port}", shown}
         os.environ["OPENPCF_ALLOWED_HOSTS"] = ",".join(sorted(n for n in names if n))
     print(f"public URL: {config.public_url()}; allowed hosts: "
           f"{os.environ['OPENPCF_ALLOWED_HOSTS']}", flush=True)  # fmt: skip
