@@ -102,7 +102,8 @@ def test_an_address_spraying_many_accounts_is_throttled(ctx: Ctx, monkeypatch) -
 
 def test_unknown_and_known_emails_cost_the_same(ctx: Ctx, monkeypatch) -> None:
     """Reported: 42 ms for a known e-mail, 2 ms for an unknown one. Both now run one scrypt
-    (n=2^14, r=8: tens of ms); the medians of 7 tries each must be within a factor 2."""
+    (n=2^14, r=8: tens of ms); the medians of 7 tries each must be within a factor 3 (the
+    reported difference was a factor 20; without the dummy hash it is about that again)."""
     monkeypatch.setenv("OPENPCF_SIGN_IN_LIMITS", "0,0,15")  # no throttling for this test
     c = ctx.client(address="192.0.2.60")
 
@@ -117,7 +118,7 @@ def test_unknown_and_known_emails_cost_the_same(ctx: Ctx, monkeypatch) -> None:
         return statistics.median(times)
 
     known, unknown = median("timing@acme.example"), median("no-such-user@acme.example")
-    assert 0.5 < unknown / known < 2.0, (known, unknown)
+    assert 1 / 3 < unknown / known < 3.0, (known, unknown)
 
 
 @pytest.mark.parametrize(
