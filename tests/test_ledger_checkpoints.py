@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,24 @@ def test_a_buyer_checks_one_entry_offline(database_url: str, env, tmp_path) -> N
     with TestClient(create_app(database_url)) as client:
         public = client.get("/ledger/proof/3?size=7").json()
     assert public["proof"] == body["proof"] and public["entry"] is None
+
+
+def test_the_server_signs_checkpoints_periodically(
+    database_url: str, env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append(database_url, 3)
+    monkeypatch.setenv("OPENPCF_LEDGER_CHECKPOINT_MINUTES", "0.005")  # every 0.3 s
+    with TestClient(create_app(database_url)) as client:
+        deadline = time.monotonic() + 20
+        while (r := client.get("/ledger/checkpoint")).status_code == 404:
+            assert time.monotonic() < deadline, "no checkpoint was signed"
+            time.sleep(0.1)
+        assert r.json()["size"] == 3
+        checkpoints.check_signature(checkpoints.Checkpoint(**r.json()))
+        _append(database_url, 2)
+        while client.get("/ledger/checkpoint").json()["size"] != 5:
+            assert time.monotonic() < deadline, "the grown ledger got no new checkpoint"
+            time.sleep(0.1)
+        # an unchanged ledger keeps its checkpoint: no new rows
+        time.sleep(1)
+        assert len(client.get("/ledger/checkpoints").json()) == 2

@@ -160,3 +160,10 @@ def sign_in_limits() -> tuple[int, int, int]:
     raw = os.environ.get("OPENPCF_SIGN_IN_LIMITS") or "5,50,15"
     account, address, minutes = (int(x) for x in raw.split(","))
     return account, address, minutes
+
+
+def ledger_checkpoint_minutes() -> float:
+    """OPENPCF_LEDGER_CHECKPOINT_MINUTES: the API server signs a checkpoint of the ledger this
+    often (when it has grown; the first one this long after start). Default: 60; 0 turns it
+    off (then `openpcf ledger checkpoint`, e.g. from cron)."""
+    return float(os.environ.get("OPENPCF_LEDGER_CHECKPOINT_MINUTES") or 60)

@@ -3,11 +3,14 @@ verification for regulators."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
+from openpcf import config
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.platform import Principal, Role, TenantKind
@@ -16,7 +19,22 @@ from openpcf.services.errors import PermissionDenied
 from openpcf.services.platform.access import require
 from openpcf.store.models import Tenant
 
-router = APIRouter(prefix="/ledger", tags=["ledger"])
+
+@asynccontextmanager
+async def _checkpoints(app: Any) -> AsyncIterator[None]:
+    """Sign checkpoints periodically in the server (OPENPCF_LEDGER_CHECKPOINT_MINUTES)."""
+    minutes = config.ledger_checkpoint_minutes()
+    worker = checkpoints.CheckpointWorker(app.state.sessions, minutes) if minutes > 0 else None
+    if worker is not None:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+router = APIRouter(prefix="/ledger", tags=["ledger"], lifespan=_checkpoints)
 
 
 def _regulator(db: Session, who: Principal) -> None:

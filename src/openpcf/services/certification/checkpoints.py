@@ -277,3 +277,33 @@ def _checkpoint(row: LedgerCheckpoint) -> Checkpoint:
         public_key=row.public_key,
         signature=row.signature,
     )
+
+
+class CheckpointWorker:
+    """A thread of the API server that signs a checkpoint every OPENPCF_LEDGER_CHECKPOINT_MINUTES
+    (an unchanged ledger keeps its last one), so a published head is never far behind."""
+
+    ACTOR = "operator:ledger-checkpoint"
+
+    def __init__(self, sessions: Any, minutes: float) -> None:
+        import threading
+
+        self.sessions, self.seconds = sessions, minutes * 60
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ledger-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        import logging
+
+        while not self._stop.wait(self.seconds):
+            try:
+                make_checkpoint(self.sessions(), self.ACTOR)
+            except Exception:  # a lost database or an unreadable key: try again next time
+                logging.getLogger("openpcf.ledger").exception("ledger checkpoint failed")
