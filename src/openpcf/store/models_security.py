@@ -1,4 +1,4 @@
-"""Tables of sign-in security and the ledger's signed checkpoints (see migration 0008).
+"""Tables of sign-in security and the ledger's signed checkpoints (see migration 0009).
 
 Web sessions are server-side: the cookie holds a random token whose sha256 is kept here, so
 signing out (or an admin's revocation) ends a session at once, which a stateless signed cookie

@@ -1,8 +1,8 @@
 """Security: server-side web sessions, failed sign-ins (throttling), signed ledger checkpoints,
 registered PACT callback URLs of API clients and tenants, meters' public keys.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
