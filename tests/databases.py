@@ -48,8 +48,8 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        # A session a test left open (in a reference cycle) still holds its connection, idle
-        # in a transaction, and DROP SCHEMA would wait for it forever: collect it first.
+        # A session a test left open holds its connection in a transaction until the garbage
+        # collector finalises it; DROP SCHEMA would wait for it forever.
         gc.collect()
         dispose_engine(url)
         with admin.begin() as conn:
