@@ -269,6 +269,7 @@ def run(args: argparse.Namespace, home: Path, url: str, host: str, port: int) ->
     server = subprocess.Popen(
         [str(EXE), "serve", "--port", str(http), "--no-access-log"],
         stdout=(home / "serve.log").open("wb"), stderr=subprocess.STDOUT,
+        env=os.environ | {"OPENPCF_PUBLIC_URL": f"http://127.0.0.1:{http}"},  # required
     )  # fmt: skip
     try:
         _wait_subscribed(host, port, tenant)

@@ -64,7 +64,10 @@ def start_server(exe: str, home: Path) -> tuple[subprocess.Popen[bytes], str, st
     """The demo server over HTTPS; returns it, its base URL, client id, secret, certificate."""
     port = free_port()
     log = home / "serve.log"
-    env = {**os.environ, "OPENPCF_HOME": str(home), "OPENPCF_PACT_POLL": "1"}
+    # The suite runs on this machine: its event callbacks are on loopback, which only the
+    # explicit test setting allows (SSRF protection, docs/security-operations.md).
+    env = {**os.environ, "OPENPCF_HOME": str(home), "OPENPCF_PACT_POLL": "1",
+           "OPENPCF_PACT_CALLBACK_LOOPBACK": "1"}  # fmt: skip
     env.pop("OPENPCF_DATABASE_URL", None)
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -155,8 +155,8 @@ def test_other_tenants_and_anonymous_callers_get_nothing(api, method: str, path:
 def test_dashboard_page_for_a_signed_in_user(api) -> None:
     from openpcf.web.auth import COOKIE, session_cookie
 
-    client, _ = api
-    client.cookies.set(COOKIE, session_cookie("member@acme.example"))
+    client, world = api
+    client.cookies.set(COOKIE, session_cookie("member@acme.example", world.url))
     try:
         page = client.get("/monitoring/s1")
         assert page.status_code == 200 and "EventSource" in page.text and "Mill" in page.text
@@ -169,7 +169,7 @@ def test_dashboard_page_for_a_signed_in_user(api) -> None:
                 if line.startswith("data: "):
                     assert json.loads(line[6:])["site"] == "s1"
                     break
-        client.cookies.set(COOKIE, session_cookie("member@other.example"))
+        client.cookies.set(COOKIE, session_cookie("member@other.example", world.url))
         assert client.get("/monitoring/s1").status_code == 404
     finally:
         client.cookies.clear()

@@ -3,7 +3,6 @@ schemas, filters, Link pagination, the spec's error responses, and events."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,15 +52,12 @@ HS = "urn:pact:productclassification:hs:252329"
 
 @pytest.fixture(scope="module", params=KINDS)
 def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
-    worker = os.environ.get("OPENPCF_PACT_WORKER")
-    os.environ["OPENPCF_PACT_WORKER"] = "0"  # deliveries are tested in test_pact_delivery
-    request.addfinalizer(
-        lambda: (
-            os.environ.__setitem__("OPENPCF_PACT_WORKER", worker)
-            if worker is not None
-            else os.environ.pop("OPENPCF_PACT_WORKER", None)
-        )
-    )
+    mp = pytest.MonkeyPatch()
+    request.addfinalizer(mp.undo)
+    mp.setenv("OPENPCF_PACT_WORKER", "0")  # deliveries are tested in test_pact_delivery
+    # links and the OpenID issuer come from the public address, never the Host header
+    mp.setenv("OPENPCF_PUBLIC_URL", "http://testserver")
+    mp.setenv("OPENPCF_PACT_CALLBACK_LOOPBACK", "1")  # loopback callbacks: the test setting
     with empty_database(request.param, tmp_path_factory.mktemp("pact")) as url:
         world = make_world(url)
         with TestClient(create_app(url)) as client:

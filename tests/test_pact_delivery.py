@@ -118,6 +118,10 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     mp = pytest.MonkeyPatch()
     request.addfinalizer(mp.undo)
     mp.setenv("OPENPCF_PACT_WORKER", "0")  # run_due is called by the tests themselves
+    # links and event sources come from the public address, never the Host header
+    mp.setenv("OPENPCF_PUBLIC_URL", "http://testserver")
+    # the partner stand-in listens on loopback: allowed only with the explicit test setting
+    mp.setenv("OPENPCF_PACT_CALLBACK_LOOPBACK", "1")
     with empty_database(request.param, tmp_path_factory.mktemp("delivery")) as url:
         world = make_world(url)
         with TestClient(create_app(url)) as client:

@@ -75,6 +75,9 @@ TABLES = {
     "calculation_usage",
     "recompute_runs",
     "recomputed_footprints",
+    "web_sessions",
+    "sign_in_failures",
+    "ledger_checkpoints",
     "policy_versions",
     "green_certificate_issuances",
     "certificate_claim_conflicts",
@@ -106,17 +109,7 @@ def admin_of(session_factory: sessionmaker, tenant: str) -> Principal:
 
 def test_migrations_upgrade_an_empty_database_to_the_models(database_url: str) -> None:
     engine = new_engine(database_url)
-    assert upgrade(engine) == [
-        "0001",
-        "0002",
-        "0003",
-        "0004",
-        "0005",
-        "0006",
-        "0007",
-        "0008",
-        "0010",
-    ]
+    assert upgrade(engine) == [f"{i:04d}" for i in range(1, 11)]  # 0001 ... 0010
     assert upgrade(engine) == []  # already at head: nothing to do
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES
@@ -151,7 +144,7 @@ def test_a_database_from_before_migrations_is_adopted_with_its_claims(database_u
                 "generation, claimed_by) VALUES ('t', 'GEC-1', 'p', 1.0, 'wind', 'me')"
             )
         )
-    assert upgrade(engine) == ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0010"]
+    assert upgrade(engine) == [f"{i:04d}" for i in range(2, 11)]  # 0002 ... 0010
     with engine.connect() as conn:
         assert conn.execute(text("SELECT certificate_id FROM certificate_claims")).all() == [
             ("GEC-1",)
@@ -317,8 +310,10 @@ def test_passwords_and_client_secrets_are_stored_as_scrypt_hashes() -> None:
 
 def test_a_user_signs_in_with_a_password(store: sessionmaker) -> None:
     op = accounts.operator("tester")
-    accounts.create_user(store(), op, "acme", "Bo@Acme.example", Role.verifier, password="s3cret")
-    who = accounts.user_password_ok(store(), "bo@acme.example", "s3cret")
+    accounts.create_user(
+        store(), op, "acme", "Bo@Acme.example", Role.verifier, password="s3cret horse battery"
+    )
+    who = accounts.user_password_ok(store(), "bo@acme.example", "s3cret horse battery")
     assert who is not None and who.tenant == "acme" and who.role is Role.verifier
     assert accounts.user_password_ok(store(), "bo@acme.example", "wrong") is None
     assert accounts.user_password_ok(store(), "admin@acme.example", "") is None  # no password set

@@ -71,6 +71,9 @@ class Ctx:
 
 @pytest.fixture(scope="module", params=KINDS)
 def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    mp = pytest.MonkeyPatch()
+    request.addfinalizer(mp.undo)
+    mp.setenv("OPENPCF_PACT_CALLBACK_LOOPBACK", "1")  # PACT requests name a loopback callback
     with empty_database(request.param, tmp_path_factory.mktemp("tenancy")) as url:
         world = make_world(url)
         with TestClient(create_app(url)) as client:
@@ -246,6 +249,21 @@ CERTIFICATION_CASES = {
     "GET /ledger/head": [Call("GET", "/ledger/head", 200, {200})],
     "GET /ledger/entries": [Call("GET", "/ledger/entries", 403, {401})],
     "GET /ledger/verify": [Call("GET", "/ledger/verify", 403, {401})],
+    # signed checkpoints and Merkle proofs are public (hashes only); signing is a regulator's
+    "GET /ledger/checkpoint": [Call("GET", "/ledger/checkpoint", 404, {404})],
+    "GET /registry/ledger-checkpoint": [Call("GET", "/registry/ledger-checkpoint", 404, {404})],
+    "GET /ledger/checkpoints": [Call("GET", "/ledger/checkpoints", 200, {200})],
+    "POST /ledger/checkpoints": [Call("POST", "/ledger/checkpoints", 403, {401})],
+    "GET /ledger/proof/{seq}": [Call("GET", "/ledger/proof/999999", 404, {404})],
+    "GET /ledger/consistency": [Call("GET", "/ledger/consistency?first=0", 200, {200})],
+    # web sessions: another tenant's user is not found; a session id of theirs neither
+    "GET /auth/sessions": [
+        Call("GET", "/auth/sessions?email=admin@other.example", 404, {401}),
+        Call("GET", "/auth/sessions", 200, {401}),
+    ],
+    "DELETE /auth/sessions/{session_id}": [
+        Call("DELETE", "/auth/sessions/0123456789abcdef", 404, {401})
+    ],
     # The policy tracker: public to read; only a regulator tenant writes (acme is an enterprise).
     "GET /policies": [Call("GET", "/policies?region=CN-QH", 200, {200})],
     "GET /policies/feed.atom": [Call("GET", "/policies/feed.atom", 200, {200})],

@@ -19,7 +19,7 @@ def database_url() -> str:
     if url:
         return url
     path = home() / "openpcf.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
 
@@ -70,9 +70,16 @@ def pact_callback_hosts() -> list[str]:
 
 
 def pact_callback_loopback() -> bool:
-    """OPENPCF_PACT_CALLBACK_LOOPBACK: answer requests from loopback hosts (localhost,
-    127.0.0.0/8, ::1), for local testing. Default: 1 (yes); 0 turns it off."""
-    return _on("OPENPCF_PACT_CALLBACK_LOOPBACK")
+    """OPENPCF_PACT_CALLBACK_LOOPBACK: send PACT answers to loopback and private addresses
+    (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, link-local, ...), over plain
+    HTTP too, for local testing only. Default: 0 (no: such callbacks are refused, as a request
+    naming them would make this server call into its own network)."""
+    return (os.environ.get("OPENPCF_PACT_CALLBACK_LOOPBACK") or "0").lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
 
 
 def pact_partners_file() -> Path | None:
@@ -127,3 +134,42 @@ def token_rate() -> tuple[int, int]:
     first, _, second = raw.partition(",")
     per_client = int(first)
     return per_client, int(second) if second.strip() else per_client
+
+
+# --- hardening: hosts, public address, sign-in ----------------------------------------------
+
+
+def public_url_set() -> bool:
+    """Whether OPENPCF_PUBLIC_URL is given (`openpcf serve` needs it outside --demo)."""
+    return bool(os.environ.get("OPENPCF_PUBLIC_URL"))
+
+
+def allowed_hosts() -> list[str]:
+    """OPENPCF_ALLOWED_HOSTS: comma-separated host names (host, host:port, *.domain) the server
+    answers to; a request whose Host header is another gets 400. Default: none set, every Host
+    is answered (`openpcf serve` outside --demo sets it to the public URL's host and the
+    listening address)."""
+    raw = os.environ.get("OPENPCF_ALLOWED_HOSTS") or ""
+    return [h.strip().lower() for h in raw.split(",") if h.strip()]
+
+
+def password_min_length() -> int:
+    """OPENPCF_PASSWORD_MIN_LENGTH: shortest password accepted for a user. Default: 12 (ASVS
+    2.1.1)."""
+    return int(os.environ.get("OPENPCF_PASSWORD_MIN_LENGTH") or 12)
+
+
+def sign_in_limits() -> tuple[int, int, int]:
+    """OPENPCF_SIGN_IN_LIMITS: 'PER_ACCOUNT,PER_ADDRESS,MINUTES': failed sign-ins allowed per
+    e-mail and per source address within MINUTES before further tries are refused until the
+    window has passed. Default: 5,50,15."""
+    raw = os.environ.get("OPENPCF_SIGN_IN_LIMITS") or "5,50,15"
+    account, address, minutes = (int(x) for x in raw.split(","))
+    return account, address, minutes
+
+
+def ledger_checkpoint_minutes() -> float:
+    """OPENPCF_LEDGER_CHECKPOINT_MINUTES: the API server signs a checkpoint of the ledger this
+    often (when it has grown; the first one this long after start). Default: 60; 0 turns it
+    off (then `openpcf ledger checkpoint`, e.g. from cron)."""
+    return float(os.environ.get("OPENPCF_LEDGER_CHECKPOINT_MINUTES") or 60)

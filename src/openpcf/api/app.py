@@ -33,6 +33,10 @@ from openpcf.api.routers import (
     rule_versions,
     supplier_requests,
 )
+from openpcf.api.routers import (
+    sessions as web_sessions,
+)
+from openpcf.api.security import SecurityHeaders
 from openpcf.io import limits
 from openpcf.store.db import read_sessions, sessions
 from openpcf.web import routes as web_routes
@@ -83,7 +87,7 @@ ROUTERS = (*(
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
-        green_certificates, national, policies,
+        green_certificates, national, policies, web_sessions,
     )
 ), rule_versions.rules_router, rule_versions.profiles_router)  # fmt: skip
 
@@ -110,6 +114,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(docs_pages.router)
     web_routes.install(app)  # the server-rendered pages (not part of the OpenAPI document)
     errors.document_common_errors(app)
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, HSTS, no-store; the Host check
     return app
 
 

@@ -208,25 +208,46 @@ def ledger_verify(
         str | None,
         typer.Option(help="A head exported earlier, SEQ:HASH: it must still be in the chain."),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="A signed checkpoint saved earlier (JSON): the ledger must extend it."),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Trust only checkpoints signed by this key (sha256:...).")
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """Check every entry's hash and link; exit 1 with the first altered, removed or reordered
-    position."""
-    from openpcf.services.certification import ledger
+    """Check every entry's hash and link, and (with --checkpoint) that the ledger extends a
+    saved signed checkpoint (RFC 9162 consistency proof); exit 1 with what is wrong."""
+    from openpcf.services.certification import checkpoints, ledger
 
     try:
         pinned = ledger.parse_anchor(anchor) if anchor else None
+        saved = _read_checkpoint(checkpoint) if checkpoint else None
         with platform_sessions()() as s:
             total = ledger.count(s)
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
                           transient=True, disable=format is Format.json) as bar:  # fmt: skip
                 task = bar.add_task(f"checking {total} entries", total=total)
                 verdict = ledger.verify(s, pinned, lambda n: bar.update(task, completed=n))
+            extends = checkpoints.verify_against(s, saved, key) if saved else None
     except OpenpcfError as exc:
         fail(exc)
         return
+    if extends is not None and not extends.ok and verdict.ok:
+        verdict = verdict.model_copy(
+            update={"ok": False, "problem": "checkpoint", "message": extends.message,
+                    "position": extends.ledger_size + 1 if extends.ledger_size < extends.checkpoint_size else None}
+        )  # fmt: skip
     if format is Format.json:
-        sys.stdout.write(verdict.model_dump_json(indent=2) + "\n")
+        body = verdict.model_dump(mode="json")
+        if extends is not None:
+            body["checkpoint"] = extends.model_dump(mode="json")
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    elif verdict.ok and extends is not None:
+        out.print(f"[green]ledger intact[/]: {verdict.entries} entries, head "
+                  f"{verdict.head.seq}:{verdict.head.hash}; {escape(extends.message)}",
+                  soft_wrap=True)  # fmt: skip
     elif verdict.ok:
         out.print(f"[green]ledger intact[/]: {verdict.entries} entries, head "
                   f"{verdict.head.seq}:{verdict.head.hash}")  # fmt: skip
@@ -273,3 +294,98 @@ def ledger_list(
     for r in rows:
         table.add_row(str(r.seq), r.kind, r.at, r.actor, r.hash[:16] + "...")
     out.print(table)
+
+
+def _read_checkpoint(path: Path):  # -> checkpoints.Checkpoint
+    from pydantic import ValidationError
+
+    from openpcf.services.certification.checkpoints import Checkpoint
+    from openpcf.services.errors import InvalidRequest
+
+    try:
+        return Checkpoint.model_validate_json(path.read_bytes()[:100_000])
+    except OSError as exc:
+        raise InvalidRequest(f"{path}: {exc.strerror}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "(document)"
+        raise InvalidRequest(f"{path}: not a ledger checkpoint: {where}: {first['msg']}") from None
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it here.")] = None,
+) -> None:
+    """Sign the ledger's current Merkle tree head with the platform's key and publish it (GET
+    /ledger/checkpoint); save the JSON to check later with `ledger verify --checkpoint`."""
+    from openpcf.services.certification import checkpoints
+    from openpcf.services.platform.accounts import operator
+
+    try:
+        cp = checkpoints.make_checkpoint(platform_sessions()(), operator().actor)
+    except OpenpcfError as exc:
+        fail(exc)
+        return
+    _emit(cp.model_dump_json(indent=2), output, f"checkpoint of {cp.size} entries")
+
+
+@ledger_app.command("prove")
+def ledger_prove(
+    entry: Annotated[int, typer.Argument(help="The entry's position (seq).")],
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Prove against this saved checkpoint (its size).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it here.")] = None,
+) -> None:
+    """An inclusion proof of one entry (with the entry), checked here against the checkpoint
+    (default: the latest); hand it with the checkpoint to a buyer, who runs `ledger
+    check-proof` offline."""
+    from openpcf.services.certification import checkpoints
+
+    try:
+        with platform_sessions()() as s:
+            cp = _read_checkpoint(checkpoint) if checkpoint else checkpoints.latest_checkpoint(s)
+            proof = checkpoints.inclusion(s, entry, cp.size, with_entry=True)
+        checkpoints.check_inclusion(proof, cp)
+    except OpenpcfError as exc:
+        fail(exc)
+        return
+    _emit(proof.model_dump_json(indent=2), output, f"inclusion proof of entry {entry}")
+
+
+def _emit(text: str, output: Path | None, what: str) -> None:
+    """JSON to the file given (saying so on stderr), else to stdout."""
+    if output:
+        output.write_text(text + "\n")
+        err.print(f"{what} written to {escape(str(output))}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@ledger_app.command("check-proof")
+def ledger_check_proof(
+    proof: Annotated[Path, typer.Argument(help="An inclusion proof (ledger prove).")],
+    checkpoint: Annotated[Path, typer.Option(help="The signed checkpoint it refers to.")],
+    key: Annotated[
+        str | None, typer.Option(help="Trust only this platform key (sha256:...).")
+    ] = None,
+) -> None:
+    """Offline, no database: the checkpoint's signature, the entry's hash and its inclusion
+    proof (RFC 9162). Exit 1 when any fails."""
+    from openpcf.services.certification import checkpoints
+    from openpcf.services.certification.checkpoints import InclusionProof
+    from openpcf.services.errors import InvalidRequest
+
+    try:
+        cp = _read_checkpoint(checkpoint)
+        checkpoints.check_signature(cp, key)
+        try:
+            found = InclusionProof.model_validate_json(proof.read_bytes()[:1_000_000])
+        except (OSError, ValueError) as exc:
+            raise InvalidRequest(f"{proof}: not an inclusion proof ({exc})") from None
+        checkpoints.check_inclusion(found, cp)
+    except OpenpcfError as exc:
+        fail(exc)
+        return
+    out.print(f"[green]entry {found.seq} is in the ledger[/] of {cp.size} entries signed by "
+              f"{cp.key} at {cp.time}")  # fmt: skip

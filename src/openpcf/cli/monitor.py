@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -126,8 +127,23 @@ def run(
     max_readings: Annotated[int, typer.Option(help="…or at this many readings.")] = 20_000,
     flush_ms: Annotated[int, typer.Option(help="…or this long after the first.")] = 100,
     quiet: Annotated[bool, typer.Option("--quiet", help="No per-minute summary.")] = False,
+    username: Annotated[
+        str | None,
+        typer.Option(envvar="OPENPCF_MQTT_USERNAME", help="Broker account (password file)."),
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(envvar="OPENPCF_MQTT_PASSWORD_FILE", help="File holding its password."),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(envvar="OPENPCF_MQTT_CA", help="TLS: the CA of the broker's certificate."),
+    ] = None,
 ) -> None:
-    """The ingestion service: readings from the broker into the store, until Ctrl-C/SIGTERM."""
+    """The ingestion service: readings from the broker into the store, until Ctrl-C/SIGTERM.
+
+    In production: --username, --password-file and --ca-file (TLS), with the broker's ACL
+    limiting each plant account to its tenant's topics (docs/security-operations.md)."""
     from openpcf.services.monitoring.ingest import Ingestor
     from openpcf.services.monitoring.mqtt import IngestionService, Settings, parse_broker
 
@@ -139,6 +155,17 @@ def run(
         err.print(f"[bold red]error:[/] {error_text(exc)}")
         raise typer.Exit(2) from None
     settings = Settings(host, port, client_id, tenant, max_messages, max_readings, flush_ms / 1000)
+    settings.username = username
+    settings.ca_file = str(ca_file) if ca_file else None
+    try:
+        settings.password = (
+            password_file.read_text().strip()
+            if password_file
+            else os.environ.get("OPENPCF_MQTT_PASSWORD")
+        )
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(password_file))}: {exc.strerror}")
+        raise typer.Exit(2) from None
     ingestor = Ingestor(name=client_id, tenant=tenant)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

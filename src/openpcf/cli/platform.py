@@ -78,6 +78,46 @@ def tenants_list(format: FormatOption = OutputFormat.table) -> None:
     out.print(table)
 
 
+@users_app.command("sessions")
+def users_sessions(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    revoke: Annotated[
+        list[str] | None, typer.Option("--revoke", help="End this session (its id); repeatable.")
+    ] = None,
+    revoke_all: Annotated[bool, typer.Option("--revoke-all", help="End every session.")] = False,
+    ended: Annotated[bool, typer.Option("--ended", help="List ended sessions too.")] = False,
+    format: FormatOption = OutputFormat.table,
+) -> None:
+    """List a user's web sessions, or end some or all of them (signed out at once)."""
+    from openpcf.services.platform import web_sessions
+
+    who = accounts.operator()
+    try:
+        if revoke_all:
+            n = web_sessions.revoke_all(platform_sessions()(), who, email)
+            out.print(f"{n} session(s) of {escape(email)} ended")
+            return
+        for public_id in revoke or []:
+            web_sessions.revoke_session(platform_sessions()(), who, public_id)
+            out.print(f"session {escape(public_id)} ended")
+        if revoke:
+            return
+        rows = web_sessions.list_sessions(platform_sessions()(), who, email, include_ended=ended)
+    except OpenpcfError as exc:
+        fail(exc)
+        return
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], indent=2) + "\n")
+        return
+    table = Table("id", "signed in", "expires", "address", "browser", "state")
+    for r in rows:
+        state = "active" if r.active else ("revoked" if r.revoked_at else "expired")
+        table.add_row(r.id, f"{r.created_at:%Y-%m-%d %H:%M}" if r.created_at else "",
+                      f"{r.expires_at:%Y-%m-%d %H:%M}" if r.expires_at else "",
+                      r.address or "", escape((r.user_agent or "")[:40]), state)  # fmt: skip
+    out.print(table)
+
+
 @users_app.command("create")
 def users_create(
     tenant: Annotated[str, typer.Argument(help="The user's tenant.")],
@@ -116,6 +156,45 @@ def users_create(
     )
     out.print("personal token (shown once; expires " + expires + "):")
     print(new.token.token, flush=True)
+
+
+@clients_app.command("callback")
+def clients_callback(
+    client_id: Annotated[str, typer.Argument(help="The API client (opcf_client_...).")],
+    url: Annotated[
+        str | None, typer.Argument(help="https://host[:port][/path] its PACT answers go to.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the registration.")] = False,
+) -> None:
+    """Register where PACT answers to this client's requests go; a request naming any other
+    place is refused (overrides the tenant's registration and OPENPCF_PACT_CALLBACK_HOSTS)."""
+    _register_callback(url, clear, client_id=client_id)
+
+
+@tenants_app.command("callback")
+def tenants_callback(
+    tenant: Annotated[str, typer.Argument(help="The tenant (company).")],
+    url: Annotated[
+        str | None, typer.Argument(help="https://host[:port][/path] its PACT answers go to.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the registration.")] = False,
+) -> None:
+    """Register where PACT answers to requests of the tenant's clients and users go."""
+    _register_callback(url, clear, tenant=tenant)
+
+
+def _register_callback(url: str | None, clear: bool, **who: str) -> None:
+    from openpcf.services.exchange.callbacks import register_callback
+
+    if (url is None) == (not clear):
+        err.print("[bold red]error:[/] give a URL, or --clear")
+        raise typer.Exit(1)
+    try:
+        done = register_callback(platform_sessions()(), accounts.operator().actor, url, **who)
+    except OpenpcfError as exc:
+        fail(exc)
+        return
+    out.print(f"PACT callback URL: {escape(done) if done else 'none'}")
 
 
 @clients_app.command("create")
@@ -212,6 +291,8 @@ def serve(
     scheme = "https" if certfile else "http"
     shown = f"[{host}]" if ":" in host else host
     base = f"{scheme}://{shown}:{port}"
+    if not _public_address(demo, base, host, port):
+        raise typer.Exit(1)
     url = config.database_url()
     try:
         factory = platform_sessions()
@@ -266,3 +347,31 @@ def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _public_address(demo: bool, base: str, host: str, port: int) -> bool:
+    """OPENPCF_PUBLIC_URL is required outside --demo (links, QR codes, the OpenID issuer and
+    PACT event sources are built from it, never from a request's Host header); --demo uses the
+    address it listens on. OPENPCF_ALLOWED_HOSTS defaults to the public URL's host and the
+    listening address."""
+    from urllib.parse import urlsplit
+
+    if not config.public_url_set():
+        if not demo:
+            err.print(
+                "[bold red]error:[/] set OPENPCF_PUBLIC_URL to the address users and partners "
+                "reach this server at (e.g. https://pcf.example.cn); --demo uses "
+                f"{escape(base)}"
+            )
+            return False
+        os.environ["OPENPCF_PUBLIC_URL"] = base
+    if not config.allowed_hosts():
+        public = urlsplit(config.public_url())
+        names = {public.netloc, public.hostname or ""}
+        if host not in ("0.0.0.0", "::"):
+            shown = f"[{host}]" if ":" in host else host
+            names |= {f"{shown}:{port}", shown}
+        os.environ["OPENPCF_ALLOWED_HOSTS"] = ",".join(sorted(n for n in names if n))
+    print(f"public URL: {config.public_url()}; allowed hosts: "
+          f"{os.environ['OPENPCF_ALLOWED_HOSTS']}", flush=True)  # fmt: skip
+    return True

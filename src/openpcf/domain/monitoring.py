@@ -128,6 +128,12 @@ class MeterSpec(_Strict):
     alert_above: float | None = Field(
         default=None, gt=0, description="alert when the meter emits more kg CO2e per hour"
     )
+    public_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9+/]{43}=$",
+        description="the meter's Ed25519 public key (base64 of its 32 bytes): its readings "
+        "must then be signed, and an unsigned or badly signed one is refused",
+    )
 
     @property
     def scope(self) -> Literal[1, 2]:

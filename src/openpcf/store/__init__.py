@@ -13,4 +13,5 @@ from openpcf.store import (
     models_pact,  # noqa: F401
     models_policy,  # noqa: F401
     models_recompute,  # noqa: F401
+    models_security,  # noqa: F401
 )

@@ -6,11 +6,13 @@ database needs no set-up; `openpcf store upgrade` does the same on demand.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import sessionmaker
 
 from openpcf import config
@@ -29,6 +31,8 @@ def new_engine(url: str) -> Engine:
     # round trip per checkout; a connection the server dropped fails one request and the pool
     # is renewed.
     size = config.api_threads() + 2
+    if url.startswith("sqlite"):
+        _private_sqlite_file(make_url(url).database)
     engine = create_engine(url, pool_size=size, max_overflow=size, pool_recycle=3600)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -127,3 +131,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _private_sqlite_file(database: str | None) -> None:
+    """Create the SQLite file 0600 (owner only) before SQLite does (it would use the umask,
+    often 0644: every local user could read every tenant's data), and narrow an existing one.
+    SQLite gives the -wal and -shm files the main file's permissions."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except OSError:  # absent, or not ours (then the owner's mode stays)
+            continue

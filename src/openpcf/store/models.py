@@ -69,6 +69,8 @@ class Tenant(Base):
     # enterprise | verifier (a verification body) | regulator; see domain.platform.TenantKind
     kind: Mapped[str] = mapped_column(String(20), server_default="enterprise")
     created_at: Mapped[datetime] = created_at_column()
+    # where PACT answers to this company's requests may go (https://host[:port][/path])
+    pact_callback_url: Mapped[str | None] = mapped_column(String(1000))
 
 
 class User(Base):
@@ -102,6 +104,8 @@ class ApiClient(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # where PACT answers to this client's requests may go (overrides its tenant's)
+    callback_url: Mapped[str | None] = mapped_column(String(1000))
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
 

@@ -70,6 +70,8 @@ class MonitoringMeter(Base):
     rollover: Mapped[float | None] = mapped_column(Float)
     alert_above: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = created_at_column()
+    # Ed25519 public key (base64): when set, only readings signed with its private key count
+    public_key: Mapped[str | None] = mapped_column(String(60))
 
 
 class MonitoringAllowance(Base):

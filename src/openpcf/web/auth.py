@@ -1,9 +1,11 @@
-"""Web sessions: a signed cookie after sign-in, the dependencies pages take, and CSRF checks.
+"""Web sessions: a server-side session after sign-in, the dependencies pages take, and CSRF.
 
-The cookie (`openpcf_session`, HttpOnly, SameSite=Lax, Secure over HTTPS) holds the user's
-e-mail, a per-session CSRF token and the time of sign-in, signed with HMAC-SHA256 under
-OPENPCF_WEB_SECRET (default: a random key kept in OPENPCF_HOME/web-secret). The user is looked
-up again on every request, so disabling a user ends their sessions at once.
+The cookie (`openpcf_session`, HttpOnly, SameSite=Lax, Secure over HTTPS) holds a random
+session token; the `web_sessions` table keeps its sha256 with the user, the session's CSRF
+token, expiry (OPENPCF_WEB_SESSION_HOURS) and revocation (see
+`services/platform/web_sessions.py`). Signing out revokes the row, so a copied cookie stops
+working at once; the user is looked up again on every request, so disabling a user ends their
+sessions at once too.
 
 Every POST form carries the CSRF token in a hidden field `csrf_token`; htmx requests send it
 as the `X-CSRF-Token` header (base.html sets it on <body hx-headers>). Before sign-in the
@@ -12,23 +14,16 @@ sign-in form is protected the same way with a token in a separate cookie.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
-import os
 import secrets
-import time
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from openpcf import config
 from openpcf.domain.platform import WRITERS, Principal, Role
-from openpcf.services.platform.sign_in import principal_for_user
+from openpcf.services.platform.web_sessions import active_session, session_for, session_hours
 
 COOKIE = "openpcf_session"
 PRE_COOKIE = "openpcf_csrf"  # CSRF token of the sign-in form, before a session exists
@@ -75,61 +70,11 @@ class WebUser:
         return self.principal.role in WRITERS
 
 
-def session_hours() -> float:
-    """OPENPCF_WEB_SESSION_HOURS: how long a sign-in lasts. Default: 12."""
-    return float(os.environ.get("OPENPCF_WEB_SESSION_HOURS") or 12)
-
-
-@cache
-def _key_for(secret_env: str | None, home: str) -> bytes:
-    if secret_env:
-        return hashlib.sha256(secret_env.encode()).digest()
-    path = config.home() / "web-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
-
-
-def secret_key() -> bytes:
-    """OPENPCF_WEB_SECRET, or a random key created once in OPENPCF_HOME/web-secret (so that
-    several server processes and restarts share it)."""
-    try:
-        return _key_for(os.environ.get("OPENPCF_WEB_SECRET"), str(config.home()))
-    except FileExistsError:  # another process created it between our check and open
-        _key_for.cache_clear()
-        return _key_for(None, str(config.home()))
-
-
-def _sign(payload: bytes) -> str:
-    mac = hmac.new(secret_key(), payload, hashlib.sha256).digest()
-    b64 = base64.urlsafe_b64encode
-    return f"{b64(payload).decode().rstrip('=')}.{b64(mac).decode().rstrip('=')}"
-
-
-def _unsign(value: str) -> bytes | None:
-    try:
-        data, mac = value.split(".")
-        payload = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-        got = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
-    except (ValueError, TypeError):
-        return None
-    want = hmac.new(secret_key(), payload, hashlib.sha256).digest()
-    return payload if hmac.compare_digest(got, want) else None
-
-
-def session_cookie(email: str) -> str:
-    """The signed cookie value of a new session for `email`."""
-    payload = {"sub": email, "csrf": secrets.token_urlsafe(24), "iat": int(time.time())}
-    return _sign(json.dumps(payload, separators=(",", ":")).encode())
-
-
-def set_session(response: Response, request: Request, email: str) -> None:
+def set_session(response: Response, request: Request, token: str) -> None:
+    """Put a session token (from `web_sessions.sign_in`) in the session cookie."""
     response.set_cookie(
         COOKIE,
-        session_cookie(email),
+        token,
         max_age=int(session_hours() * 3600),
         httponly=True,
         samesite="lax",
@@ -143,18 +88,15 @@ def clear_session(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
-def _payload(request: Request) -> dict | None:
-    raw = request.cookies.get(COOKIE)
-    payload = _unsign(raw) if raw else None
-    if payload is None:
-        return None
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or time.time() - data.get("iat", 0) > session_hours() * 3600:
-        return None
-    return data
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(COOKIE)
+
+
+def session_cookie(email: str, database_url: str) -> str:
+    """A session token for `email` made without a password (tests, operators' tooling)."""
+    from openpcf.store.db import sessions
+
+    return session_for(sessions(database_url)(), "operator:session-cookie", email)
 
 
 def optional_user(request: Request) -> WebUser | None:
@@ -162,12 +104,12 @@ def optional_user(request: Request) -> WebUser | None:
     if "web_user" in request.state._state:
         return request.state.web_user
     user = None
-    data = _payload(request)
-    if data is not None:
+    token = session_token(request)
+    if token:
         with request.app.state.sessions(read_only=True) as db:
-            found = principal_for_user(db, str(data.get("sub", "")))
+            found = active_session(db, token)
         if found is not None:
-            user = WebUser(principal=found[0], kind=found[1], csrf=str(data["csrf"]))
+            user = WebUser(principal=found.principal, kind=found.kind, csrf=found.csrf)
     request.state.web_user = user
     return user
 

@@ -8,14 +8,18 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from openpcf.services.platform.accounts import user_password_ok
+from openpcf.domain.errors import OpenpcfError
+from openpcf.services.platform import web_sessions
+from openpcf.services.platform.web_sessions import SignInThrottled
 from openpcf.web import i18n
 from openpcf.web.auth import (
     Csrf,
     MaybeUser,
     SignedIn,
+    WebNotFound,
     clear_session,
     pre_session_csrf,
+    session_token,
     set_session,
 )
 from openpcf.web.render import render
@@ -67,24 +71,37 @@ def sign_in(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/app",
 ) -> Response:
-    with request.app.state.sessions() as db:
-        principal = user_password_ok(db, email, password) if email and password else None
-    if principal is None:
+    address = request.client.host if request.client else "unknown"
+    agent = request.headers.get("user-agent")
+    error, status, minutes = "Wrong e-mail or password.", 401, 0
+    token = None
+    if email and password and len(email) <= 320 and len(password) <= 1024:
+        try:
+            with request.app.state.sessions() as db:
+                token, _principal = web_sessions.sign_in(db, email, password, address, agent)
+        except SignInThrottled as exc:
+            error, status = "Too many failed sign-ins. Try again in {minutes} minutes.", 429
+            minutes = exc.minutes
+        except OpenpcfError:
+            pass
+    if token is None:
         lang = render_lang(request)
-        token = request.cookies.get("openpcf_csrf", "")
-        return render(
+        page = render(
             request,
             "auth/sign_in.html",
             {
                 "next": safe_next(next),
                 "email": email,
-                "error": i18n.translate(lang, "Wrong e-mail or password."),
+                "error": i18n.translate(lang, error, minutes=minutes),
             },
-            status_code=401,
-            csrf_token=token,
+            status_code=status,
+            csrf_token=request.cookies.get("openpcf_csrf", ""),
         )
+        if status == 429:
+            page.headers["Retry-After"] = "60"
+        return page
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_session(response, request, principal.subject)
+    set_session(response, request, token)
     return response
 
 
@@ -93,10 +110,51 @@ def render_lang(request: Request) -> str:
 
 
 @router.post("/sign-out", dependencies=[Csrf])
-def sign_out() -> Response:
+def sign_out(request: Request) -> Response:
+    """Revokes the session server-side: the cookie, even if copied, no longer signs in."""
+    token = session_token(request)
+    if token:
+        with request.app.state.sessions() as db:
+            web_sessions.sign_out(db, token)
     response = RedirectResponse("/sign-in", status_code=303)
     clear_session(response)
     return response
+
+
+@router.get("/account/sessions")
+def sessions_page(request: Request, user: SignedIn, email: str | None = None) -> Response:
+    """The user's signed-in sessions (admins: any user of their tenant, `?email=`)."""
+    try:
+        with request.app.state.sessions() as db:
+            rows = web_sessions.list_sessions(db, user.principal, email or user.email)
+    except OpenpcfError:
+        raise WebNotFound() from None
+    current = _current_id(request, rows)
+    return render(
+        request,
+        "auth/sessions.html",
+        {"sessions": rows, "of": email or user.email, "current": current},
+    )
+
+
+@router.post("/account/sessions/{public_id}/revoke", dependencies=[Csrf])
+def revoke_session(request: Request, user: SignedIn, public_id: str) -> Response:
+    try:
+        with request.app.state.sessions() as db:
+            info = web_sessions.revoke_session(db, user.principal, public_id)
+    except OpenpcfError:
+        raise WebNotFound() from None
+    target = "/account/sessions" + (f"?email={info.email}" if info.email != user.email else "")
+    return RedirectResponse(target, status_code=303)
+
+
+def _current_id(request: Request, rows: list[web_sessions.SessionInfo]) -> str | None:
+    token = session_token(request)
+    if not token:
+        return None
+    with request.app.state.sessions(read_only=True) as db:
+        found = web_sessions.active_session(db, token)
+    return found.public_id if found else None
 
 
 @router.get("/lang/{lang}")

@@ -7,7 +7,6 @@ can only ever reach the tenant's own products (another tenant's slug is simply n
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -541,12 +540,9 @@ def label(request: Request, user: Enterprise, calculation_id: str, fmt: str) -> 
 
 
 def public_base_url(request: Request) -> str:
-    """OPENPCF_PUBLIC_URL, else the address this request came to (for QR codes and links)."""
-    return (
-        config.public_url()
-        if "OPENPCF_PUBLIC_URL" in os.environ
-        else str(request.base_url).rstrip("/")
-    )
+    """OPENPCF_PUBLIC_URL (for QR codes and links); never the Host header, which the client
+    chooses (`openpcf serve --demo` sets it to the address it listens on)."""
+    return config.public_url()
 
 
 def label_response(

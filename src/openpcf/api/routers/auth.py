@@ -1,8 +1,10 @@
 """OAuth2 client credentials (RFC 6749 section 4.4): POST /auth/token with HTTP Basic.
 
 Requests are rate-limited in the server process (token buckets, OPENPCF_TOKEN_RATE): per
-client id and per source address, each refilled evenly over a minute; beyond the limit the
-answer is 429 with Retry-After. Several server processes each keep their own buckets.
+source address, and per client id *from that address*, each refilled evenly over a minute;
+beyond the limit the answer is 429 with Retry-After. The client's bucket is keyed by (client
+id, address) so that a stranger who knows a client id exhausts only their own share and cannot
+lock the real client out. Several server processes each keep their own buckets.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _limited(request: Request, client_id: str | None) -> JSONResponse | None:
     address = request.client.host if request.client else "unknown"
     wait = by_address.take(f"addr:{address}")
     if not wait and client_id:
-        wait = by_client.take(f"client:{client_id}")
+        wait = by_client.take(f"client:{client_id}@{address}")
     if not wait:
         return None
     seconds = max(1, math.ceil(wait))

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from openpcf import config
 from openpcf.api.deps import SessionDep, bearer
 from openpcf.domain.platform import Principal
 from openpcf.io.pact.schema import PactVersion
@@ -122,7 +123,9 @@ def page(
     headers = {}
     if offset + size < len(docs):
         following = request.url.include_query_params(offset=offset + size, limit=size)
-        headers["Link"] = f'<{following}>; rel="next"'
+        # the public address, never the Host header (which a client chooses)
+        link = f"{config.public_url()}{following.path}?{following.query}"
+        headers["Link"] = f'<{link}>; rel="next"'
     return JSONResponse({"data": docs[offset : offset + size]}, headers=headers)
 
 
@@ -130,7 +133,7 @@ def accept_event(
     request: Request, db: SessionDep, who: Principal, version: PactVersion, event: Any
 ) -> Response:
     """200 with an empty body once accepted (rest-api "Action Events", Response Syntax)."""
-    our_source = f"//{request.url.netloc}/{version}/events"
+    our_source = config.pact_event_source(version)
     with pact_errors(version):
         queued = pact_api.handle_event(db, who, version, event, our_source)
     if queued:

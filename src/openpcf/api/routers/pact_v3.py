@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from openpcf import config
 from openpcf.api.deps import SessionDep
 from openpcf.api.errors import ErrorOut
 from openpcf.api.routers.pact import (
@@ -47,7 +48,7 @@ router = APIRouter(tags=["PACT v3"], lifespan=_delivery_worker)
     responses={500: {"model": ErrorOut, "description": "An unexpected error (logged)"}},
 )
 def openid_configuration(request: Request) -> dict[str, Any]:
-    return pact_api.openid_configuration(str(request.base_url))
+    return pact_api.openid_configuration(config.public_url())  # never the Host header
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.certification import State
-from openpcf.services.certification import registry
+from openpcf.services.certification import checkpoints, registry
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 
@@ -82,3 +82,14 @@ def certificate_file(certificate_id: CertificateId, db: SessionDep, _who: Princi
 def coverage(db: SessionDep, _who: PrincipalDep) -> registry.Coverage:
     """Counts of published certificates by status, product rule, province and sector."""
     return registry.coverage(db)
+
+
+@router.get(
+    "/ledger-checkpoint",
+    response_model=checkpoints.Checkpoint,
+    summary="The ledger's latest signed checkpoint (as /ledger/checkpoint)",
+    responses=responses(401, 404),
+)
+def ledger_checkpoint(db: SessionDep, _who: PrincipalDep) -> checkpoints.Checkpoint:
+    """Published with the registry so that buyers checking a certificate can keep it."""
+    return checkpoints.latest_checkpoint(db)

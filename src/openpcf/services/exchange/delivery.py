@@ -7,10 +7,13 @@ list of footprints) or RequestRejectedEvent, sent to the host named in the reque
 after validating it, retrying with exponential back-off for at most 72 hours. Here:
 
 - `source` "//host/path" means https://host/path; "https://..." is taken as given; plain
-  "http://" only for loopback hosts. A source without a path gets "/<version>/events".
-- Only hosts in OPENPCF_PACT_CALLBACK_HOSTS are called (plus loopback, unless
-  OPENPCF_PACT_CALLBACK_LOOPBACK=0); a request naming another host is refused at once (400),
-  and a stored delivery whose host is no longer allowed is marked `refused` with the reason.
+  "http://" only to loopback with the test setting. A source without a path gets
+  "/<version>/events".
+- Where answers may go (the registered callback URL of the client or its tenant, else
+  OPENPCF_PACT_CALLBACK_HOSTS; never loopback or private addresses unless
+  OPENPCF_PACT_CALLBACK_LOOPBACK=1 for tests; each resolved address checked and connected to)
+  is `callbacks.py`'s; a request naming another host is refused at once (400), and a stored
+  delivery whose host is no longer allowed is marked `refused` with the reason.
 - The sender authenticates at the partner as the spec's Authentication Flow describes (OpenID
   discovery, else <partner>/auth/token, client credentials with HTTP Basic) with the
   credentials OPENPCF_PACT_PARTNERS gives for that host; a host without credentials is sent
@@ -27,7 +30,6 @@ product's new footprints with a PublishedEvent (the same partner, endpoint and c
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
@@ -48,6 +50,13 @@ from sqlalchemy.orm import Session
 from openpcf import config
 from openpcf.domain.platform import Principal, Role
 from openpcf.io.pact.schema import PactVersion
+from openpcf.services.exchange.callbacks import (
+    CallbackRefused,
+    callback_url,
+    pinned_request,
+    refusal,
+    registered_callback,
+)
 from openpcf.services.exchange.footprints import EVENT_TYPES, Filters, filters_from, list_footprints
 from openpcf.store.audit import attribute
 from openpcf.store.models import Tenant
@@ -61,64 +70,6 @@ MAX_DELAY = timedelta(hours=6)
 LEASE = timedelta(minutes=5)  # a taken delivery is not taken again meanwhile (other processes)
 
 SessionFactory = Callable[[], Session]
-
-
-class CallbackRefused(ValueError):
-    """The event's `source` is not a host openpcf may call back; the message says why."""
-
-
-# ------------------------------------------------------------------------ where to deliver
-
-
-def callback_url(source: str, version: PactVersion) -> str:
-    """The Events endpoint a request's `source` names, if allowed (else CallbackRefused)."""
-    text = source.strip()
-    if text.startswith("//"):
-        text = "https:" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise CallbackRefused(
-            f"source '{source}' names no host to answer to (expected //host/path or "
-            "https://host/path)"
-        )
-    if parts.username or parts.password:
-        raise CallbackRefused(f"source '{source}' must not carry credentials")
-    reason = refusal(parts.hostname, parts.port)
-    if reason:
-        raise CallbackRefused(reason)
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise CallbackRefused(f"source '{source}': events are sent over HTTPS only (PACT)")
-    path = parts.path if parts.path not in ("", "/") else f"/{version}/events"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc}{path}{query}"
-
-
-def refusal(host: str, port: int | None = None) -> str | None:
-    """Why `host` may not be called back, or None when it may."""
-    host = host.lower().rstrip(".")
-    if _loopback(host):
-        if config.pact_callback_loopback():
-            return None
-        return f"callback host {host} is loopback, and OPENPCF_PACT_CALLBACK_LOOPBACK is off"
-    for allowed in config.pact_callback_hosts():
-        name, _, want_port = allowed.lower().partition(":")
-        if want_port and port is not None and want_port != str(port):
-            continue
-        if name == "*" or name == host or (name.startswith("*.") and host.endswith(name[1:])):
-            return None
-    return (
-        f"callback host {host} is not allowed; add it to OPENPCF_PACT_CALLBACK_HOSTS "
-        "(comma-separated host names, *.domain or *)"
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 # ------------------------------------------------------------------------------- partners
@@ -171,7 +122,9 @@ def _token(http: httpx.Client, url: str, fresh: bool = False) -> str | None:
         return cached[0]
     base = f"{parts.scheme}://{parts.netloc}"
     token_url = partner.token_url or _discovered_token_url(http, base) or f"{base}/auth/token"
-    r = http.post(
+    r = pinned_request(
+        http,
+        "POST",
         token_url,
         data={"grant_type": "client_credentials"},
         auth=(partner.client_id, partner.client_secret),
@@ -193,11 +146,18 @@ def _token(http: httpx.Client, url: str, fresh: bool = False) -> str | None:
 def _discovered_token_url(http: httpx.Client, base: str) -> str | None:
     """token_endpoint of the partner's OpenID Provider Configuration Document, if it has one."""
     try:
-        r = http.get(f"{base}/.well-known/openid-configuration")
+        r = pinned_request(http, "GET", f"{base}/.well-known/openid-configuration")
         found = r.json().get("token_endpoint") if r.status_code == 200 else None
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
-    return found if isinstance(found, str) and found.startswith(("https://", "http://")) else None
+    # only a token endpoint on the partner's own host: a discovery document must not send
+    # our credentials (or our requests) anywhere else
+    if (
+        not isinstance(found, str)
+        or urlsplit(found).netloc.lower() != urlsplit(base).netloc.lower()
+    ):
+        return None
+    return found if found.startswith(("https://", "http://")) else None
 
 
 # ------------------------------------------------------------------------------- the queue
@@ -300,13 +260,23 @@ def _attempt(
         if answer is not None:
             row.kind, row.event, row.pf_ids, row.product_ids = answer
         parts = urlsplit(row.target_url)
-        reason = refusal(parts.hostname or "", parts.port)
+        registered = registered_callback(s, requester(row, tenant))
+        reason = refusal(parts.hostname or "", parts.port, registered=bool(registered))
+        if reason is None and registered:
+            try:
+                callback_url(row.target_url, row.version, registered)  # type: ignore[arg-type]
+            except CallbackRefused as exc:
+                reason = str(exc)
+        if reason is None:
+            try:
+                error = _send(row, transport)
+            except CallbackRefused as exc:  # resolved into our network (DNS), or no address
+                reason = str(exc)
         if reason:
-            row.status, row.last_error = "refused", reason
+            row.status, row.last_error = "refused", reason[:2000]
             log.warning("PACT event %s to %s refused: %s", row.uuid, row.target_url, reason)
             return "refused"
         row.attempts += 1
-        error = _send(row, transport)
         if error is None:
             row.status, row.delivered_at, row.last_error = "delivered", now, None
             log.info("PACT %s event %s delivered to %s", row.kind, row.uuid, row.target_url)
@@ -355,7 +325,8 @@ def _answer(
 
 
 def _send(row: PactDelivery, transport: httpx.BaseTransport | None) -> str | None:
-    """POST the event; None when the partner accepted it (2xx), else what went wrong."""
+    """POST the event; None when the partner accepted it (2xx), else what went wrong;
+    CallbackRefused when the host resolves to an address it may not be sent to."""
     body = json.dumps(row.event).encode("utf-8")
     headers = {"content-type": "application/cloudevents+json; charset=UTF-8"}
     try:
@@ -368,7 +339,9 @@ def _send(row: PactDelivery, transport: httpx.BaseTransport | None) -> str | Non
             for fresh in (False, True):
                 token = _token(http, row.target_url, fresh)
                 auth = {"authorization": f"Bearer {token}"} if token else {}
-                r = http.post(row.target_url, content=body, headers=headers | auth)
+                r = pinned_request(
+                    http, "POST", row.target_url, content=body, headers=headers | auth
+                )
                 if r.status_code == 401 and token and not fresh:
                     continue  # the cached token expired early: once more with a new one
                 if 200 <= r.status_code < 300:

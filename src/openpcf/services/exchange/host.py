@@ -87,7 +87,9 @@ def handle_event(
         return False
     criteria = request_criteria(version, data)
     try:
-        target = pact_delivery.callback_url(event["source"], version)
+        with session.begin():
+            registered = pact_delivery.registered_callback(session, who)
+        target = pact_delivery.callback_url(event["source"], version, registered)
     except pact_delivery.CallbackRefused as exc:
         log.warning("PACT request %s refused: %s", event["id"], exc)
         raise bad_request(str(exc)) from None

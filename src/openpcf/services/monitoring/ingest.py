@@ -52,6 +52,7 @@ from openpcf.domain.monitoring import (
     counter_delta,
     iso,
 )
+from openpcf.io.meter_signature import verified_payload
 from openpcf.io.mqtt_payload import Reading, Refused, fast_readings, parse_payload, parse_topic
 from openpcf.services.monitoring.batch import (
     Batch,
@@ -219,6 +220,13 @@ class Ingestor:
                     refusals.append(refusal_row(topic, where, Refused(-1, found, payload_text(payload)), received))  # fmt: skip
                     continue
                 meter = self._topics[topic] = found
+            if meter.spec.public_key is not None:  # a keyed meter: signed messages only
+                inner = verified_payload(topic, payload, meter.spec.public_key)
+                if isinstance(inner, str):
+                    key = (meter.tenant, meter.site, meter.slug)
+                    refusals.append(refusal_row(topic, key, Refused(-1, inner, payload_text(payload)), received))  # fmt: skip
+                    continue
+                payload = inner
             if meter.id not in self.states:
                 self._load(conn, meter.id)
             readings = fast_readings(payload)

@@ -13,6 +13,11 @@ counted twice.
   `max_inflight_messages` (Mosquitto: 20 by default): the broker sends no more unacknowledged
   messages than that.
 - A failed write (database down) is retried with back-off holding the same messages.
+- Against a production broker it signs in (`username`/`password`: the broker's password file)
+  over TLS (`ca_file`: the CA that signed the broker's certificate; the host name is checked).
+  The broker's ACL decides which account may publish under which `openpcf/<tenant>/` prefix,
+  so a reading's topic is only as trustworthy as that ACL (docs/security-operations.md);
+  meters with a registered key are checked end to end (`io/meter_signature.py`).
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ class Settings:
     max_readings: int = 20_000
     flush_s: float = 0.1
     keepalive: int = 30
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None  # TLS with this CA; None: plain TCP (a local test broker)
 
 
 @dataclass
@@ -97,6 +105,12 @@ class IngestionService:
             manual_ack=True,
         )
         client.reconnect_delay_set(min_delay=1, max_delay=5)
+        if s.username:
+            client.username_pw_set(s.username, s.password)
+        if s.ca_file:
+            import ssl
+
+            client.tls_set(ca_certs=s.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

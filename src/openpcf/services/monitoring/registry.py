@@ -185,6 +185,7 @@ def _put_meter(session: Session, who: Principal, site: MonitoringSite, spec: Met
         "factor": spec.factor.model_dump(),
         "rollover": spec.rollover,
         "alert_above": spec.alert_above,
+        "public_key": spec.public_key,
     }
     if row is None:
         session.add(
@@ -264,6 +265,7 @@ def meter_spec(row: MonitoringMeter, site: str) -> MeterSpec:
             "factor": row.factor,
             "rollover": row.rollover,
             "alert_above": row.alert_above,
+            "public_key": row.public_key,
         }
     )
 

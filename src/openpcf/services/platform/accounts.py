@@ -139,6 +139,10 @@ def create_user(
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise InvalidRequest(f"'{email}' is not an e-mail address")
+    if password:
+        from openpcf.services.platform.passwords import check_password
+
+        check_password(password, email)
     with session.begin():
         attribute(session, who.actor, tenant)
         t = get_tenant(session, tenant)

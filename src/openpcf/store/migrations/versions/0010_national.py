@@ -3,7 +3,7 @@ certificates imported from the registry, claims displaced by the new uniqueness,
 rule versions regulators publish, procurement thresholds, and data-centre sites.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
