@@ -60,8 +60,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(exe: str, home: Path) -> tuple[subprocess.Popen[bytes], str, str, str, Path]:
-    """The demo server over HTTPS; returns it, its base URL, client id, secret, certificate."""
+def start_server(
+    exe: str, home: Path, public: str | None = None
+) -> tuple[subprocess.Popen[bytes], str, str, str, Path]:
+    """The demo server over HTTPS; returns it, its base URL, client id, secret, certificate.
+    `public`: the address clients reach it at (a proxy's), which its Link headers name."""
     port = free_port()
     log = home / "serve.log"
     # The suite runs on this machine: its event callbacks are on loopback, which only the
@@ -69,6 +72,8 @@ def start_server(exe: str, home: Path) -> tuple[subprocess.Popen[bytes], str, st
     env = {**os.environ, "OPENPCF_HOME": str(home), "OPENPCF_PACT_POLL": "1",
            "OPENPCF_PACT_CALLBACK_LOOPBACK": "1"}  # fmt: skip
     env.pop("OPENPCF_DATABASE_URL", None)
+    if public:
+        env["OPENPCF_PUBLIC_URL"] = public
     with log.open("w") as out:
         proc = subprocess.Popen(
             [exe, "serve", "--demo", "--tls", "self-signed", "--port", str(port),
@@ -123,10 +128,9 @@ def run_suite(runner: Path, version: str, base: str, client_id: str, secret: str
 
 
 def start_breaker(
-    shared: Path, base: str, cert: Path, rule: str
+    shared: Path, base: str, cert: Path, rule: str, port: int
 ) -> tuple[subprocess.Popen[bytes], str]:
     """The suite's negative control (a TLS proxy breaking one rule) in front of the server."""
-    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(shared / "pact-conformance" / "negative-control.py"),
          "--upstream", base, "--cert", str(cert), "--key", str(cert.with_name("key.pem")),
@@ -152,11 +156,13 @@ def conformance(
     if not runner.is_file():
         raise FileNotFoundError(f"the official PACT conformance suite is not at {runner}")
     with tempfile.TemporaryDirectory(prefix="openpcf-pact-conformance-") as tmp:
-        proc, base, client_id, secret, cert = start_server(exe, Path(tmp))
+        proxy_port = free_port() if breaking else None
+        public = f"https://127.0.0.1:{proxy_port}" if proxy_port else None
+        proc, base, client_id, secret, cert = start_server(exe, Path(tmp), public)
         breaker = None
         try:
-            if breaking:
-                breaker, base = start_breaker(shared, base, cert, breaking)
+            if proxy_port:
+                breaker, base = start_breaker(shared, base, cert, breaking, proxy_port)
             return [run_suite(runner, v, base, client_id, secret, cert) for v in versions]
         finally:
             if breaker is not None:
