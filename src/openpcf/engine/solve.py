@@ -19,6 +19,16 @@ connected components of the supply graph, in topological order), factorises each
 of `_BIG_BLOCK` or more processes on its own with a minimum-degree ordering of A + A^T, and the
 triangular runs between them (singletons and small cycles) with the natural order; solves are
 block substitutions through the untouched off-diagonal blocks. `benchmarks/engine.py` measures it.
+
+Large cyclic blocks are not factorised. Most of ecoinvent is one strongly connected component,
+where any LU fills with tens of millions of entries (minutes, gigabytes), while the block is
+productive and BiCGSTAB with a Jacobi preconditioner converges in tens of iterations. A block of
+`KRYLOV_MIN` or more processes whose fill a cheap bound cannot show to be small
+(`fill_estimate`: the profile of the block in reverse Cuthill-McKee order, an upper bound on the
+entries of an LU in that order) is solved iteratively (`engine.krylov.KrylovBlock`): every
+answer is checked score by score by its residual, and whatever does not converge is solved by
+an LU of the block made on first need. docs/engine.md gives the thresholds and how they were
+measured.
 """
 
 from __future__ import annotations
@@ -30,17 +40,18 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 import xxhash
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.sparse.linalg import SuperLU, splu
 
-
-class SingularSystem(ValueError):
-    """I - A cannot be inverted, or a cycle consumes at least as much as it produces."""
-
+from openpcf.engine.krylov import KrylovBlock, SingularSystem
 
 # A strongly connected block of at least this many processes gets its own LU with a
 # fill-reducing ordering; smaller cycles stay in the triangular runs around them.
 _BIG_BLOCK = 64
+#: A cyclic block of at least this many processes is solved by BiCGSTAB unless its LU is shown
+#: to fill little: at most `FILL_LIMIT` times the block's entries by `fill_estimate`.
+KRYLOV_MIN = 1000
+FILL_LIMIT = 8.0
 
 
 def _lu(m: sp.csc_matrix, permc_spec: str) -> SuperLU:
@@ -50,11 +61,66 @@ def _lu(m: sp.csc_matrix, permc_spec: str) -> SuperLU:
         raise SingularSystem(str(exc)) from None
 
 
+def fill_estimate(block: sp.csc_matrix) -> int:
+    """An upper bound on the entries of an LU of the block, linear in its entries.
+
+    The block is ordered by breadth-first levels of its symmetrised pattern from a
+    pseudo-peripheral process (two sweeps, as Cuthill-McKee starts): every entry then links a
+    level to itself or to a neighbouring one, so a row of level l reaches back at most w_l +
+    w_(l-1) positions, and an LU in that order fills no more than its envelope, 2 * sum of w_l
+    (w_l + w_(l-1)) + n. Tight for chain-like blocks (regions trading with their neighbours),
+    loose (of the order n^2) for hub-like or random ones, which is where LU fills anyway.
+    """
+    n = block.shape[0]
+    csc = sp.csc_matrix(block)
+    ones = np.ones(csc.indices.size, dtype=np.int8)
+    pattern = sp.csr_matrix((ones, csc.indices, csc.indptr), shape=(n, n))  # of the transpose
+    sym = sp.csr_matrix(pattern + pattern.T)
+    start = int(np.argmin(np.diff(sym.indptr)))
+    best = n * n
+    for _ in range(2):
+        order, pred = breadth_first_order(sym, start, directed=True)  # symmetric already
+        if order.size < n:  # not connected (not a cyclic block): no useful bound
+            return best
+        w = _level_widths(order, pred)
+        best = min(best, int(2 * np.sum(w * (w + np.r_[0, w[:-1]])) + n))
+        start = int(order[-1])
+    return best
+
+
+def _level_widths(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Sizes of the breadth-first levels: in BFS order the parents' positions do not decrease,
+    and level l + 1 starts at the first process whose parent lies in level l or later."""
+    pos = np.empty(order.size, dtype=np.int64)
+    pos[order] = np.arange(order.size)
+    parent = np.r_[-1, pos[pred[order[1:]]]]
+    bounds = [0, 1]
+    while bounds[-1] < order.size:
+        bounds.append(int(np.searchsorted(parent, bounds[-1], side="left")))
+        if bounds[-1] <= bounds[-2]:  # cannot happen for a BFS order; do not loop forever
+            bounds[-1] = order.size
+    return np.diff(np.asarray(bounds, dtype=np.int64))
+
+
+def _block_solver(block: sp.csc_matrix, permc_spec: str) -> object:
+    """SuperLU of a diagonal block, or a `KrylovBlock` for a large one that would fill."""
+    n = block.shape[0]
+    if n >= KRYLOV_MIN and fill_estimate(block) > FILL_LIMIT * block.nnz:
+        return KrylovBlock(block, lambda m: _lu(m, permc_spec))
+    return _lu(block, permc_spec)
+
+
+def _stored(solver: object) -> int:
+    if isinstance(solver, KrylovBlock):
+        return solver.nnz
+    return int(solver.L.nnz + solver.U.nnz)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class _Segment:
     start: int
     stop: int
-    lu: SuperLU  # of the diagonal block [start:stop, start:stop]
+    lu: SuperLU | KrylovBlock  # solves the diagonal block [start:stop, start:stop]
     above: sp.csc_matrix | None  # the block [0:start, start:stop]; below it is all zero
 
 
@@ -73,7 +139,12 @@ class BlockTriangularLU:
         segments = []
         for start, stop, permc_spec in bounds:
             cols = p[:, start:stop]
-            lu = _lu(cols[start:stop].tocsc(), permc_spec)
+            block = cols[start:stop].tocsc()
+            lu = (
+                _block_solver(block, permc_spec)
+                if permc_spec != "NATURAL"
+                else _lu(block, permc_spec)
+            )
             above = cols[:start].tocsc() if start else None
             if above is not None:
                 above.eliminate_zeros()
@@ -84,10 +155,11 @@ class BlockTriangularLU:
 
     @cached_property
     def nnz(self) -> int:
-        """Stored entries: L + U of every diagonal block plus the off-diagonal blocks."""
+        """Stored entries: L + U of every diagonal block factorised (the matrix of one solved
+        iteratively) plus the off-diagonal blocks."""
         total = 0
         for seg in self.segments:
-            total += seg.lu.L.nnz + seg.lu.U.nnz
+            total += _stored(seg.lu)
             total += seg.above.nnz if seg.above is not None else 0
         return int(total)
 
@@ -151,7 +223,14 @@ class Factorisation:
         """Entries stored by the factorisation (L + U, and any off-diagonal blocks kept)."""
         if isinstance(self.lu, BlockTriangularLU):
             return self.lu.nnz
-        return int(self.lu.L.nnz + self.lu.U.nnz)  # type: ignore[attr-defined]
+        return _stored(self.lu)
+
+    @property
+    def krylov_blocks(self) -> tuple[KrylovBlock, ...]:
+        """The diagonal blocks solved iteratively (none when everything is factorised)."""
+        if isinstance(self.lu, BlockTriangularLU):
+            return tuple(s.lu for s in self.lu.segments if isinstance(s.lu, KrylovBlock))
+        return ()
 
     def solve(self, rhs: np.ndarray, transposed: bool = False) -> np.ndarray:
         out = self.lu.solve(np.asarray(rhs, dtype=np.float64), trans="T" if transposed else "N")
