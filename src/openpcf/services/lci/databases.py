@@ -35,12 +35,10 @@ from openpcf.engine.solve import (
 )
 from openpcf.factors.bundled import gwp_table
 from openpcf.io.archive import Archive
-from openpcf.io.ecospold2 import is_ecospold2, read_ecospold2
 from openpcf.io.ghg_flow_map import ghg_flow_map
 from openpcf.io.lci_package import StoredDatabase, check_name, names, read_version, versions
 from openpcf.io.lci_package import write_version as _write_version
 from openpcf.io.method_file import MethodRow, read_method
-from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
 from openpcf.services.lci.linking import link_database
 
 #: Called with (stage, done, total) while importing: "reading", "linking", "writing".
@@ -63,6 +61,11 @@ def import_database(
     path: Path, name: str | None = None, progress: ImportProgress | None = None
 ) -> Imported:
     """Read, link and store an export as a new version; nothing is written if any step fails."""
+    # the readers (olca-schema, lxml) are imported here: a calculation that only looks up
+    # stored databases does not pay for them
+    from openpcf.io.ecospold2 import is_ecospold2, read_ecospold2
+    from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
+
     path = Path(path)
     name = check_name(name or _name_from(path))
     root = databases_root()
