@@ -19,7 +19,6 @@ import pint
 from openpcf.domain.errors import Location, UnitError
 
 
-
 def _registry() -> pint.UnitRegistry:
     """pint's registry, its parsed definitions cached on disk (a fifth of the time of parsing
     them at every start, which was a quarter of a second of each CLI command); without the
