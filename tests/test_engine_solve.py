@@ -138,7 +138,8 @@ def test_krylov_block_agrees_with_a_direct_solve(shape: str) -> None:
     a = _cyclic_core(n, core, shape, seed=7)
     fact = factorise(a)
     blocks = fact.krylov_blocks
-    assert [b.shape for b in blocks] == [(core, core)]  # the core took the Krylov path
+    # the core would fill an LU: the whole system goes to BiCGSTAB (solve._solver)
+    assert [b.shape for b in blocks] == [(n, n)]
     lu = _direct(a)
     b = np.random.default_rng(8).random((6, n)) * np.logspace(-6, 3, 6)[:, None]
     _agree(footprints_of_all_processes(fact, b), lu.solve(b.T, trans="T"))
@@ -159,12 +160,18 @@ def test_krylov_falls_back_to_the_block_lu_when_it_does_not_converge(
 
     a = _cyclic_core(1300, 1100, "random", seed=9)
     fact = factorise(a)
-    (block,) = fact.krylov_blocks
+    (whole,) = fact.krylov_blocks
     monkeypatch.setattr(krylov, "MAXITER", 2)  # far too few: neither Jacobi nor ILU gets there
     monkeypatch.setattr(krylov, "REFINEMENTS", 1)
     b = np.random.default_rng(10).random((3, 1300))
     _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"))
-    assert block.fallbacks == 3
+    assert whole.fallbacks == 3
+    # the fallback is the block triangular LU, whose core is BiCGSTAB's again, and fell back
+    # to the core's own LU in turn
+    btf = whole.lu()
+    assert isinstance(btf, BlockTriangularLU)
+    (core,) = [seg.lu for seg in btf.segments if not hasattr(seg.lu, "L")]
+    assert core.shape == (1100, 1100) and core.fallbacks == 3
 
 
 def test_unproductive_core_is_still_solved_exactly_and_reported() -> None:
