@@ -87,19 +87,20 @@ def bicgstab(
     v = np.zeros_like(r)
     rho = alpha = omega = np.ones(act.size)
     xa = x[:, act]
+    op, pre = (apply, precond) if act.size == k else (_columns(apply, act), _columns(precond, act))
     it = 0
     while it < maxiter and act.size:
         it += 1
         rho_new = np.einsum("ij,ij->j", rhat, r)
         beta = (rho_new / _safe(rho)) * (alpha / _safe(omega))
         p = r + beta * (p - omega * v)
-        phat = precond(p)
-        v = apply(phat)
+        phat = pre(p)
+        v = op(phat)
         den = np.einsum("ij,ij->j", rhat, v)
         alpha = rho_new / _safe(den)
         s = r - alpha * v
-        shat = precond(s)
-        t = apply(shat)
+        shat = pre(s)
+        t = op(shat)
         tt = np.einsum("ij,ij->j", t, t)
         omega = np.einsum("ij,ij->j", t, s) / _safe(tt)
         xa += alpha * phat + omega * shat
@@ -118,51 +119,64 @@ def bicgstab(
             act = act[keep]
             r, rhat, p, v, xa = r[:, keep], rhat[:, keep], p[:, keep], v[:, keep], xa[:, keep]
             rho, alpha, omega = rho[keep], alpha[keep], omega[keep]
+            if act.size:  # the operators of the columns left (a batch's differ by column)
+                op, pre = _columns(apply, act), _columns(precond, act)
     if act.size:
         x[:, act] = xa
     return x, done & ~failed, it
 
 
 def componentwise_ok(
-    m: sp.spmatrix, abs_m: sp.spmatrix, b: np.ndarray, x: np.ndarray, ctol: float = CTOL
+    apply: Apply, abs_apply: Apply, b: np.ndarray, x: np.ndarray, ctol: float = CTOL
 ) -> tuple[np.ndarray, np.ndarray]:
     """The true residual b - M x, and per column whether every component passes
     |r| <= ctol (|b| + |M| |x|) and the whole column |r| <= NTOL |b|: a componentwise backward
-    error alone would accept a huge x from a (nearly) singular M."""
-    r = b - m @ x
-    bound = ctol * (np.abs(b) + abs_m @ np.abs(x))
+    error alone would accept a huge x from a (nearly) singular M. `apply` is y -> M y,
+    `abs_apply` y -> |M| y (or a bound on it)."""
+    r = b - apply(x)
+    bound = ctol * (np.abs(b) + abs_apply(np.abs(x)))
     ok = np.all(np.abs(r) <= bound, axis=0) & np.all(np.isfinite(x), axis=0)
     ok &= np.linalg.norm(r, axis=0) <= NTOL * np.linalg.norm(b, axis=0)
     return r, ok
 
 
 def solve_checked(
-    m: sp.spmatrix,
-    abs_m: sp.spmatrix,
+    apply: Apply,
+    abs_apply: Apply,
     precond: Apply,
     b: np.ndarray,
     x0: np.ndarray | None = None,
     ctol: float = CTOL,
 ) -> KrylovResult:
-    """M x = b for the columns of b, by BiCGSTAB with refinement from the true residual, each
-    column checked componentwise; unconverged columns are flagged, not fixed."""
+    """M x = b for the columns of b (n × k), by BiCGSTAB from x0 with refinement from the true
+    residual, each column checked componentwise; unconverged columns are flagged, not fixed."""
     b = np.asarray(b, dtype=np.float64)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=np.float64)
-
-    def apply(y: np.ndarray) -> np.ndarray:
-        return np.asarray(m @ y)
-
     total = 0
-    r, ok = componentwise_ok(m, abs_m, b, x, ctol)
+    r, ok = componentwise_ok(apply, abs_apply, b, x, ctol)
     for _ in range(REFINEMENTS):
         todo = np.flatnonzero(~ok)
         if not todo.size:
             break
-        dx, _, its = bicgstab(apply, precond, r[:, todo])
+        if todo.size == ok.size:
+            dx, _, its = bicgstab(apply, precond, r)
+            x += dx
+            r, ok = componentwise_ok(apply, abs_apply, b, x, ctol)
+        else:  # only some columns: the operator must take any subset of them
+            dx, _, its = bicgstab(_columns(apply, todo), _columns(precond, todo), r[:, todo])
+            x[:, todo] += dx
+            r_t, ok_t = componentwise_ok(_columns(apply, todo), _columns(abs_apply, todo),
+                                         b[:, todo], x[:, todo], ctol)  # fmt: skip
+            r[:, todo], ok[todo] = r_t, ok_t
         total += its
-        x[:, todo] += dx
-        r[:, todo], ok[todo] = componentwise_ok(m, abs_m, b[:, todo], x[:, todo], ctol)
     return KrylovResult(x, ok, total)
+
+
+def _columns(fn: Apply, cols: np.ndarray) -> Apply:
+    """fn for a subset of the columns: a plain matrix product takes any columns; an operator
+    that depends on the column (a batch of sampled systems) takes `.columns(cols)` itself."""
+    sub = getattr(fn, "columns", None)
+    return sub(cols) if sub is not None else fn
 
 
 def jacobi(diagonal: np.ndarray) -> Apply:
@@ -238,13 +252,13 @@ class KrylovBlock:
         rhs = np.asarray(rhs, dtype=np.float64)
         b = rhs.reshape(rhs.shape[0], -1)
         op, abs_op = (self.mt, self.abs_mt) if trans == "T" else (self.m, self.abs_m)
-        res = solve_checked(op, abs_op, self.precond, b)
+        res = solve_checked(op.__matmul__, abs_op.__matmul__, self.precond, b)
         x, its = res.x, res.iterations
         left = np.flatnonzero(~res.converged)
         if left.size:
             ilu = self._incomplete(trans)
             if ilu is not None:
-                again = solve_checked(op, abs_op, ilu, b[:, left])
+                again = solve_checked(op.__matmul__, abs_op.__matmul__, ilu, b[:, left])
                 its += again.iterations
                 x[:, left] = again.x
                 left = left[~again.converged]

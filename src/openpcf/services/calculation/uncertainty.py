@@ -34,6 +34,7 @@ from openpcf.domain.gases import Flow
 from openpcf.domain.methodology import Accounting
 from openpcf.domain.result import UncertaintyResult, VarianceContribution
 from openpcf.domain.uncertainty import Uncertainty
+from openpcf.engine import background as bg
 from openpcf.engine import uncertainty as mc
 from openpcf.engine.solve import SingularSystem
 from openpcf.factors.bundled import gwp_table
@@ -270,7 +271,7 @@ def _background(
         stream = np.random.SeedSequence(seed, spawn_key=(1 + k,))
         assert db.technosphere_uncertainty is not None and db.biosphere_uncertainty is not None
         try:
-            run = mc.background_scores(
+            run = bg.background_scores(
                 fact, db.technosphere, db.technosphere_uncertainty, db.biosphere,
                 db.biosphere_uncertainty, weights, processes, iterations, stream,
                 progress=report,
@@ -284,12 +285,17 @@ def _background(
                      "distributions")  # fmt: skip
         for i, p in enumerate(processes):
             out[(label, int(p))] = _Background(run.scores[:, i], det[[p]], described)
+        how = {
+            "gmres": f"GMRES preconditioned with the mean system's LU ({run.steps} steps in all; "
+            f"{run.retried} iterations retried alone with scipy's gmres, {run.direct} "
+            "factorised)",
+            "bicgstab": f"BiCGSTAB with Jacobi preconditioning from the mean system's solution "
+            f"({run.steps} iterations in all; {run.direct} factorised)",
+        }.get(run.method, f"{run.method} solves")
         notes.append(
             f"{label}: the upstream of {len(processes)} process(es), {run.solved} of "
-            f"{run.processes} processes, solved in {run.batches} batches of up to {run.batch} "
-            f"iterations by GMRES preconditioned with the mean system's LU "
-            f"({run.steps} steps in all; {run.retried} iterations retried alone with scipy's "
-            f"gmres, {run.direct} factorised)"
+            f"{run.processes} processes, {run.sampled} uncertain entries sampled, solved in "
+            f"{run.batches} batches of up to {run.batch} iterations by {how}"
         )
     return out, notes
 
