@@ -481,6 +481,34 @@ def test_background_uncertainty_reaches_a_product_model_through_process_inputs(
     assert monte_carlo(project, GB, 400, seed=9) == u
 
 
+def test_a_dask_scheduler_in_the_environment_gives_the_same_monte_carlo(
+    uncertain_db: str, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENPCF_DASK_SCHEDULER (as for recompute) sends the batches of a large background run
+    to the cluster; the result is the local one, number for number."""
+    distributed = pytest.importorskip("distributed")
+    from openpcf.services.calculation import uncertainty as service
+
+    path = write("m.yaml", """
+        openpcf: 1
+        product: {name: Frame, declared_unit: {amount: 1, unit: kg}}
+        inputs:
+          - {name: Part, stage: raw-materials, amount: 2, unit: kg, process: "u/process 7"}
+    """)  # fmt: skip
+    project = load_project(path)
+    local = monte_carlo(project, GB, 600, seed=4)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster,  \
+            distributed.Client(cluster) as watcher,  \
+            distributed.get_task_stream(watcher) as stream:  # fmt: skip
+        monkeypatch.setenv("OPENPCF_DASK_SCHEDULER", cluster.scheduler_address)
+        monkeypatch.setattr(service, "DASK_MIN_WORK", 0)  # this small run goes too
+        remote = monte_carlo(project, GB, 600, seed=4)
+    ran = [t for t in stream.data if t["key"].startswith("_run_batch")]
+    assert len(ran) == 3  # 600 iterations in batches of 256, each a task on the cluster
+    assert remote == local
+
+
 def test_biosphere_only_uncertainty_is_unbiased_for_symmetric_distributions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Write
 ) -> None:

@@ -147,9 +147,11 @@ def solve_checked(
     b: np.ndarray,
     x0: np.ndarray | None = None,
     ctol: float = CTOL,
+    rtol: float = RTOL,
 ) -> KrylovResult:
-    """M x = b for the columns of b (n × k), by BiCGSTAB from x0 with refinement from the true
-    residual, each column checked componentwise; unconverged columns are flagged, not fixed."""
+    """M x = b for the columns of b (n × k), by BiCGSTAB from x0 (to `rtol`) with refinement
+    from the true residual, each column checked componentwise (to `ctol`); unconverged columns
+    are flagged, not fixed."""
     b = np.asarray(b, dtype=np.float64)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=np.float64)
     total = 0
@@ -159,11 +161,12 @@ def solve_checked(
         if not todo.size:
             break
         if todo.size == ok.size:
-            dx, _, its = bicgstab(apply, precond, r)
+            dx, _, its = bicgstab(apply, precond, r, rtol=rtol)
             x += dx
             r, ok = componentwise_ok(apply, abs_apply, b, x, ctol)
         else:  # only some columns: the operator must take any subset of them
-            dx, _, its = bicgstab(_columns(apply, todo), _columns(precond, todo), r[:, todo])
+            dx, _, its = bicgstab(_columns(apply, todo), _columns(precond, todo), r[:, todo],
+                                  rtol=rtol)  # fmt: skip
             x[:, todo] += dx
             r_t, ok_t = componentwise_ok(_columns(apply, todo), _columns(abs_apply, todo),
                                          b[:, todo], x[:, todo], ctol)  # fmt: skip

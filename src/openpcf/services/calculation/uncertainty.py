@@ -22,8 +22,10 @@ the skew of lognormals; lines sharing an uncertain factor share its credit).
 from __future__ import annotations
 
 import math
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -237,6 +239,28 @@ class _Background:
     described: str
 
 
+#: A Dask scheduler's address (tcp://host:8786), as for `openpcf recompute`: large background
+#: Monte Carlo runs send their batches there.
+SCHEDULER_ENV = "OPENPCF_DASK_SCHEDULER"
+#: Iterations × processes from which a run goes to the cluster (below, sending the database
+#: costs more than the run).
+DASK_MIN_WORK = 2_000_000
+
+
+@contextmanager
+def _batch_executor(iterations: int, processes: int) -> Iterator[bg.Submit | None]:
+    """A Dask client's `submit` for a large run when OPENPCF_DASK_SCHEDULER names a
+    scheduler, else None (the batches run here). The numbers are the same either way."""
+    address = os.environ.get(SCHEDULER_ENV)
+    if not address or iterations * processes < DASK_MIN_WORK:
+        yield None
+        return
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        yield client.submit
+
+
 def _background(
     inv: Inventory, acc: Accounting, iterations: int, seed: int, progress: Progress | None
 ) -> tuple[dict[tuple[str, int], _Background], list[str]]:
@@ -271,11 +295,12 @@ def _background(
         stream = np.random.SeedSequence(seed, spawn_key=(1 + k,))
         assert db.technosphere_uncertainty is not None and db.biosphere_uncertainty is not None
         try:
-            run = bg.background_scores(
-                fact, db.technosphere, db.technosphere_uncertainty, db.biosphere,
-                db.biosphere_uncertainty, weights, processes, iterations, stream,
-                progress=report,
-            )  # fmt: skip
+            with _batch_executor(iterations, len(db.processes)) as submit:
+                run = bg.background_scores(
+                    fact, db.technosphere, db.technosphere_uncertainty, db.biosphere,
+                    db.biosphere_uncertainty, weights, processes, iterations, stream,
+                    progress=report, submit=submit,
+                )  # fmt: skip
         except SingularSystem as exc:
             raise CalculationError(f"a sampled technosphere of {label} cannot be solved: "
                                    f"{exc}") from None  # fmt: skip
