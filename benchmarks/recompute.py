@@ -51,16 +51,16 @@ from openpcf.factors.bundled import bundled_set
 from openpcf.services.calculation import stored as calculations
 from openpcf.services.catalogue import products
 from openpcf.services.platform import accounts
-from openpcf.services.recompute.run import (
-    CHUNK,
-    _change,
-    _groups,
-    _old_sets,
-    _recorded_set,
-    _target,
-    recalculated,
-    recompute,
+from openpcf.services.recompute.changes import (
+    accounting_groups,
+    compare_versions,
+    find_target,
+    older_versions,
 )
+from openpcf.services.recompute.full import recalculated
+from openpcf.services.recompute.linear import CHUNK
+from openpcf.services.recompute.run import recompute
+from openpcf.services.recompute.usage import recorded_set
 from openpcf.store.audit import attribute
 from openpcf.store.db import sessions
 from openpcf.store.models import Calculation
@@ -137,7 +137,7 @@ def populate(factory, n: int, old: FactorSet, rng: np.random.Generator) -> dict[
         tenants.append(who)
     with factory() as s, s.begin():
         attribute(s, OPERATOR.actor, None)
-        set_row = _recorded_set(s, old, tenants[0].tenant_id or 0)
+        set_row = recorded_set(s, old, tenants[0].tenant_id or 0)
         keys = np.array(
             s.scalars(select(RecomputeFactor.id).where(RecomputeFactor.set_id == set_row.id)).all()
         )
@@ -242,9 +242,9 @@ def in_memory_floor(factory, path: Path, records: np.ndarray, counts: np.ndarray
     """Seconds for the same linear recompute with the usage already in memory as numpy arrays
     (no database, one process, chunks as the run's): what storage adds is the rest."""
     with factory() as s:
-        target = _target(s, OPERATOR, str(path), None)
-        change, _, _ = _change(s, target.fs, _old_sets(s, target))
-    groups = _groups()
+        target = find_target(s, OPERATOR, str(path), None)
+        change, _, _ = compare_versions(s, target.fs, older_versions(s, target))
+    groups = accounting_groups()
     n = len(counts)
     group = np.array([groups[(PROFILES[i % 3], "AR5" if i % 3 == 0 else "AR6")] for i in range(3)])
     group = np.resize(group, n)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
-from openpcf.io.pact_schema import PactSpecMissing, schema_errors
+from openpcf.io.pact.schema import PactSpecMissing, schema_errors
 from tests.databases import KINDS, empty_database
 from tests.platform_world import World, make_world
 

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from openpcf.io.pact_schema import PactSpecMissing, schema_errors
+from openpcf.io.pact.schema import PactSpecMissing, schema_errors
 from tests.test_pact_delivery import Receiver, receiver  # noqa: F401 - the fixture
 from tests.test_serve import CLIENT, Server, serving
 

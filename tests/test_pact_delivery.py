@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from openpcf.api.app import create_app
-from openpcf.io.pact_schema import PactSpecMissing, schema_errors
+from openpcf.io.pact.schema import PactSpecMissing, schema_errors
 from openpcf.services.exchange import delivery as pact_delivery
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry

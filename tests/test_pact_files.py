@@ -11,18 +11,13 @@ import yaml
 
 from openpcf.domain.model import DataQuality
 from openpcf.domain.result import DeclaredUnit
-from openpcf.io.pact import (
-    PactError,
-    declared_unit_for,
-    rating_of_v2_dqr,
-    read_footprints,
-    supplier_footprint,
-    v2_dqr,
-)
-from openpcf.io.pact_schema import (
+from openpcf.io.pact import PactError, rating_of_v2_dqr, v2_dqr
+from openpcf.io.pact.export import declared_unit_for
+from openpcf.io.pact.schema import (
     PACT_VERSIONS,
     schema_errors,
 )
+from openpcf.io.pact.supplier import read_footprints, supplier_footprint
 from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.project import load_project
 from openpcf.services.exchange.files import export_pact, import_into, input_from_pact

@@ -36,7 +36,8 @@ from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.stored import stored_project
 from openpcf.services.catalogue import factor_sets, products
 from openpcf.services.platform import accounts
-from openpcf.services.recompute.run import changes_of, recompute, recomputed_calculation
+from openpcf.services.recompute.read import changes_of, recomputed_calculation
+from openpcf.services.recompute.run import recompute
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry, Calculation, ModelVersion
 from openpcf.store.models_recompute import CalculationUsage, RecomputedFootprint, RecomputeRun
@@ -450,7 +451,9 @@ def test_the_command_reports_and_stores_as_the_operator(
 def test_bulk_writes_store_every_value_exactly(store: sessionmaker) -> None:
     """250 footprints through the bulk writers (SQLite: INSERTs of 100 rows and a remainder;
     PostgreSQL: binary COPY built with numpy, one layout per grade) read back bit for bit."""
-    from openpcf.services.recompute.run import RecomputeReport, _Rows, _Target, _write
+    from openpcf.services.recompute.changes import Target
+    from openpcf.services.recompute.report import RecomputeReport
+    from openpcf.services.recompute.write import Rows, write_run
 
     with store() as s:
         tenants = s.execute(text("SELECT id FROM tenants ORDER BY id")).scalars().all()
@@ -458,7 +461,7 @@ def test_bulk_writes_store_every_value_exactly(store: sessionmaker) -> None:
     rng = np.random.default_rng(7)
     grade = [None, "A", "一级", ""]  # no grade, ASCII, UTF-8 of 6 bytes, empty text
     result = '{"note": "a full result, ünïcode"}'
-    rows = _Rows(
+    rows = Rows(
         calc=np.arange(1000, 1000 + n, dtype=np.int64),
         tenant=np.array([tenants[i % 2] for i in range(n)], dtype=np.int64),
         previous=rng.lognormal(size=n),
@@ -479,7 +482,7 @@ def test_bulk_writes_store_every_value_exactly(store: sessionmaker) -> None:
     )
     report = RecomputeReport(run=None, factor_set="x@1", replaces=[], scope="all tenants",
                              scheduler="local", dry_run=False)  # fmt: skip
-    run = _write(store, OPERATOR, _Target(bundled_set(), None, "all tenants"), rows, report,
+    run = write_run(store, OPERATOR, Target(bundled_set(), None, "all tenants"), rows, report,
                  lambda *_: None)  # fmt: skip
     with store() as s:
         back = s.execute(
@@ -512,7 +515,7 @@ def test_bulk_writes_store_every_value_exactly(store: sessionmaker) -> None:
 def test_a_calculation_with_two_recorded_versions_of_the_set_is_recalculated_once_in_full(
     store: sessionmaker, tmp_path: Path
 ) -> None:
-    from openpcf.services.recompute.run import _recorded_set
+    from openpcf.services.recompute.usage import recorded_set
     from openpcf.store.audit import attribute
 
     acme = _admin(store, "acme")
@@ -522,7 +525,7 @@ def test_a_calculation_with_two_recorded_versions_of_the_set_is_recalculated_onc
     with store() as s, s.begin():
         attribute(s, OPERATOR.actor, "acme")
         usage = s.scalar(select(CalculationUsage))
-        set_row = _recorded_set(s, older, usage.tenant_id)
+        set_row = recorded_set(s, older, usage.tenant_id)
         columns = {c: getattr(usage, c) for c in CalculationUsage.__table__.columns.keys()}  # noqa: SIM118
         s.add(CalculationUsage(**{**columns, "id": None, "set_id": set_row.id}))
     # 3.0 + 10 kWh x 0.6 = 9.0 kg CO2e, by a full recalculation, stored once

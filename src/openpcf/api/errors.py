@@ -29,7 +29,7 @@ from openpcf.services.errors import (
     RuleViolation,
     UnresolvedReference,
 )
-from openpcf.services.exchange.host import PactApiError
+from openpcf.services.exchange.footprints import PactApiError
 
 log = logging.getLogger("openpcf.api")
 

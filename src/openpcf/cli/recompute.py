@@ -18,7 +18,7 @@ from rich.table import Table
 from openpcf.cli.common import err, fail, out
 from openpcf.domain.errors import OpenpcfError
 from openpcf.services.platform import accounts
-from openpcf.services.recompute.run import RecomputeReport
+from openpcf.services.recompute.report import RecomputeReport
 from openpcf.services.recompute.run import recompute as run_recompute
 
 

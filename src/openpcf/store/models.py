@@ -260,13 +260,3 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-# Each feature's tables live in a module of their own; importing them here puts them all in
-# `Base.metadata`, which the migrations and their agreement test compare against.
-from openpcf.store import (  # noqa: E402
-    models_certification,  # noqa: F401
-    models_monitoring,  # noqa: F401
-    models_pact,  # noqa: F401
-    models_recompute,  # noqa: F401
-)

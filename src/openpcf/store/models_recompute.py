@@ -1,4 +1,4 @@
-"""Tables of the recompute feature (see migration 0007 and `services/recompute/run.py`).
+"""Tables of the recompute feature (see migration 0007 and `services/recompute/`).
 
 - `recompute_factor_sets` / `recompute_factors`: every factor-set version a calculation drew on,
   recorded whole the first time it is seen (keyed by its content's sha256, so a set is never
@@ -15,7 +15,7 @@
   A footprint's key is (run, calculation): one B-tree, and on SQLite the table itself (WITHOUT
   ROWID), so a million rows are appended in key order. Its changes by stage and gas are float64
   values in the order the run's `change_columns` names (formatting a million JSON documents
-  cost more than the rest of a run; `services.recompute.changes_of` reads them).
+  cost more than the rest of a run; `services.recompute.read.changes_of` reads them).
   It has no foreign keys: PostgreSQL checks one per row with a trigger, which made the bulk
   insert three times slower (measured: 300,000 rows in 6.4 s with one foreign key, 2.1 s
   without). The references hold by construction: a run writes the ids it has just read from

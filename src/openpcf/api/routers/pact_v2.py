@@ -21,8 +21,8 @@ from openpcf.api.routers.pact_v3 import (
     pact_errors,
     page,
 )
-from openpcf.services.exchange import host as pact_api
-from openpcf.services.exchange.host import Filters, PactApiError
+from openpcf.services.exchange import footprints
+from openpcf.services.exchange.footprints import Filters, PactApiError
 
 router = APIRouter(tags=["PACT v2"])
 
@@ -44,7 +44,7 @@ def list_footprints(
     if filter_ is not None:
         raise PactApiError(400, "NotImplemented", "$filter (OData) is not implemented")
     with pact_errors():
-        docs = pact_api.list_footprints(db, who, "2", Filters())
+        docs = footprints.list_footprints(db, who, "2", Filters())
     return page(request, docs, limit, offset)
 
 
@@ -56,7 +56,7 @@ def list_footprints(
 )
 def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
     with pact_errors():
-        return JSONResponse({"data": pact_api.get_footprint(db, who, "2", id)})
+        return JSONResponse({"data": footprints.get_footprint(db, who, "2", id)})
 
 
 @router.post(

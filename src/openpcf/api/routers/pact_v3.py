@@ -25,7 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from openpcf.api.deps import SessionDep, bearer
 from openpcf.api.errors import ErrorOut
 from openpcf.domain.platform import Principal
-from openpcf.io.pact_schema import PactVersion
+from openpcf.io.pact.schema import PactVersion
 from openpcf.services.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -33,8 +33,9 @@ from openpcf.services.errors import (
     PermissionDenied,
 )
 from openpcf.services.exchange import delivery as pact_delivery
+from openpcf.services.exchange import footprints
 from openpcf.services.exchange import host as pact_api
-from openpcf.services.exchange.host import Filters, PactApiError, bad_request
+from openpcf.services.exchange.footprints import Filters, PactApiError, bad_request
 from openpcf.services.platform.accounts import principal_for_token
 
 
@@ -199,7 +200,7 @@ def list_footprints(
         status=status or (),
     )
     with pact_errors():
-        docs = pact_api.list_footprints(db, who, "3", filters)
+        docs = footprints.list_footprints(db, who, "3", filters)
     return page(request, docs, limit, offset)
 
 
@@ -217,7 +218,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 )
 def get_footprint(id: str, db: SessionDep, who: PactPrincipal) -> JSONResponse:
     with pact_errors():
-        return JSONResponse({"data": pact_api.get_footprint(db, who, "3", id)})
+        return JSONResponse({"data": footprints.get_footprint(db, who, "3", id)})
 
 
 @router.post(

@@ -44,7 +44,7 @@ from openpcf.services.certification.green_certificates import claim_certificates
 from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
 from openpcf.services.platform.access import own, writer
 from openpcf.services.platform.accounts import utc
-from openpcf.services.recompute.run import record_usage
+from openpcf.services.recompute.usage import record_usage
 from openpcf.store.models import Calculation, ModelVersion, Product
 
 

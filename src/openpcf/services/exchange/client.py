@@ -29,8 +29,8 @@ from openpcf.domain.platform import (
     SupplierRequestInfo,
     SupplierRequestStatus,
 )
-from openpcf.io.pact import read_footprints
-from openpcf.io.pact_schema import PactVersion
+from openpcf.io.pact.schema import PactVersion
+from openpcf.io.pact.supplier import read_footprints
 from openpcf.services.exchange import supplier_requests
 from openpcf.services.exchange.files import ImportedInput, input_from_pact
 from openpcf.store.models import Tenant

@@ -47,7 +47,8 @@ from sqlalchemy.orm import Session
 
 from openpcf import config
 from openpcf.domain.platform import Principal, Role
-from openpcf.io.pact_schema import PactVersion
+from openpcf.io.pact.schema import PactVersion
+from openpcf.services.exchange.footprints import EVENT_TYPES, Filters, filters_from, list_footprints
 from openpcf.store.audit import attribute
 from openpcf.store.models import Tenant
 from openpcf.store.models_pact import PactDelivery
@@ -218,8 +219,6 @@ def event_envelope(
     version: PactVersion, kind: str, data: dict[str, Any], uid: str, source: str
 ) -> dict[str, Any]:
     """A CloudEvent (structured mode) of `kind` from openpcf's Events endpoint `source`."""
-    from openpcf.services.exchange.host import EVENT_TYPES
-
     return {
         "type": EVENT_TYPES[version][kind],
         "specversion": "1.0",
@@ -334,8 +333,6 @@ def _answer(
 ) -> tuple[str, dict[str, Any], list[str], list[str]]:
     """A received request's answer (kind, event, footprint ids, product ids): Fulfilled with
     the matching footprints the requester may read, or Rejected (not found) when none match."""
-    from openpcf.services.exchange.host import filters_from, list_footprints
-
     version: PactVersion = row.version  # type: ignore[assignment]
     with sessions() as reader:
         found = list_footprints(
@@ -416,8 +413,6 @@ def enqueue_request(
 def enqueue_published(sessions: SessionFactory) -> int:
     """PublishedEvents for footprints a partner has not been told of, of products whose
     footprints it was sent before; returns how many events were queued."""
-    from openpcf.services.exchange.host import Filters, list_footprints
-
     queued = 0
     with sessions() as s:
         rows = s.scalars(

@@ -20,17 +20,10 @@ from openpcf.domain.errors import Location
 from openpcf.domain.model import Input
 from openpcf.domain.result import Result
 from openpcf.io.model_edit import append_input
-from openpcf.io.pact import (
-    PactContext,
-    PactError,
-    PactExport,
-    SectorRule,
-    SupplierFootprint,
-    product_footprint,
-    read_footprints,
-    supplier_footprint,
-)
-from openpcf.io.pact_schema import PactVersion
+from openpcf.io.pact import PactError
+from openpcf.io.pact.export import PactContext, PactExport, SectorRule, product_footprint
+from openpcf.io.pact.schema import PactVersion
+from openpcf.io.pact.supplier import SupplierFootprint, read_footprints, supplier_footprint
 from openpcf.io.source import read_document, validate
 from openpcf.rules.catalogue import product_rules
 from openpcf.services.calculation.calculate import accounting_for, calculate

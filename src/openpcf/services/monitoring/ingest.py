@@ -24,27 +24,21 @@ A failed write raises and leaves the counters' state as it was, so the caller ca
 same messages. One ingestion service writes a tenant's readings at a time (the counters'
 state is kept in memory and read back from the store on start); should another writer store
 one of the batch's readings meanwhile, the batch is rolled back and done again from the store.
+
+The batch's in-memory pieces are in `batch.py`; the statements that write it, in `writing.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Connection, Engine, case, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, insert, select
 
-from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.monitoring import (
     EARLIEST_MS,
     FUTURE_TOLERANCE_MS,
@@ -53,121 +47,49 @@ from openpcf.domain.monitoring import (
     Delta,
     Duplicate,
     Late,
-    MeterSpec,
     Rejected,
     check_value,
     counter_delta,
     iso,
 )
 from openpcf.io.mqtt_payload import Reading, Refused, fast_readings, parse_payload, parse_topic
-from openpcf.services.monitoring.factors import MeterFactor, meter_factor
+from openpcf.services.monitoring.batch import (
+    Batch,
+    BatchReport,
+    Chunk,
+    LateReading,
+    Meter,
+    StoredMeanwhile,
+    readings_digest,
+    split_chunks,
+    unit_conversion,
+)
+from openpcf.services.monitoring.writing import (
+    insert_ignoring,
+    insert_readings,
+    item_text,
+    ledger_append,
+    payload_text,
+    refusal_row,
+    stored_refusal,
+    topic_names,
+    upsert_adding,
+)
 from openpcf.store.db import engine_for
 from openpcf.store.models import AuditEntry, Tenant
 from openpcf.store.models_monitoring import (
-    MonitoringAggregate,
     MonitoringMeter,
     MonitoringReading,
     MonitoringRejected,
     MonitoringSite,
 )
-from openpcf.units import factor_between
 
 READINGS = MonitoringReading.__table__
-AGGREGATES = MonitoringAggregate.__table__
 REJECTED = MonitoringRejected.__table__
 WINDOWS = tuple(RESOLUTIONS.items())
 MINUTE = RESOLUTIONS["1m"]
-HOUR = 3_600_000
 #: How often unknown meters make the registry reload (a meter registered while running).
 RELOAD_AFTER_S = 2.0
-
-
-@dataclass
-class Meter:
-    """A registered meter, as the ingestion loop needs it."""
-
-    id: int
-    tenant_id: int
-    tenant: str
-    site: str
-    slug: str
-    spec: MeterSpec
-    region: str
-    timezone: str
-    cumulative: bool
-    supply: bool
-    factors: dict[int, MeterFactor] = field(default_factory=dict)
-
-    def factor(self, year: int) -> MeterFactor:
-        f = self.factors.get(year)
-        if f is None:
-            f = self.factors[year] = meter_factor(self.spec, self.region, year)
-        return f
-
-
-@dataclass
-class BatchReport:
-    messages: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    last_ts: dict[int, int] = field(default_factory=dict)  # meter id -> newest accepted ts
-    reasons: list[str] = field(default_factory=list)  # the first few, for logs
-
-
-@dataclass(slots=True, eq=False)  # identity: field-wise == on numpy arrays is ambiguous
-class _Chunk:
-    """Accepted readings of one meter under one factor and UTC offset: the rows to store."""
-
-    meter: Meter
-    ts: np.ndarray  # int64, ms since 1970 UTC
-    value: np.ndarray  # float64, in the meter's unit
-    delta: np.ndarray  # what each reading adds, in the meter's unit
-    notes: list[str | None] | None  # baseline, reset or rollover per reading; None: none
-    factor: MeterFactor
-    offset: int  # the site's UTC offset at these readings, ms
-
-    def __len__(self) -> int:
-        return len(self.ts)
-
-    def kg(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """kg CO2e, CO2, CH4, N2O of each reading."""
-        f, d = self.factor, self.delta
-        return d * f.co2e, d * f.co2, d * f.ch4, d * f.n2o
-
-    def subset(self, keep: np.ndarray) -> _Chunk:
-        notes = (
-            None if self.notes is None else [n for n, k in zip(self.notes, keep, strict=True) if k]
-        )
-        return _Chunk(self.meter, self.ts[keep], self.value[keep], self.delta[keep], notes,
-                      self.factor, self.offset)  # fmt: skip
-
-
-@dataclass(slots=True)
-class _Late:
-    meter: Meter
-    ts_ms: int
-    value: float
-
-
-class _StoredMeanwhile(Exception):
-    """Another writer stored one of the batch's readings: the batch is done again."""
-
-
-@lru_cache(maxsize=65536)
-def _local(tz: str, hour: int) -> tuple[int, int]:
-    """(UTC offset ms, local year) at the start of the UTC hour `hour` in zone `tz`."""
-    dt = datetime.fromtimestamp(hour * 3600, ZoneInfo(tz))
-    offset = dt.utcoffset()
-    return (int(offset.total_seconds() * 1000) if offset else 0), dt.year
-
-
-@lru_cache(maxsize=1024)
-def _conversion(unit: str, meter_unit: str) -> float | str:
-    try:
-        return factor_between(unit, meter_unit, "reading unit")
-    except OpenpcfError as exc:
-        return f"unit '{unit}' does not fit the meter's unit '{meter_unit}': {exc.message}"
 
 
 class Ingestor:
@@ -190,7 +112,7 @@ class Ingestor:
         #: meter id -> the newest time stored before this batch (None: nothing stored)
         self.stored_max: dict[int, int | None] = {}
         self._loaded_at = 0.0
-        self._ledger = _ledger_append() if ledger else None
+        self._ledger = ledger_append() if ledger else None
         self.reload()
 
     # --- registry --------------------------------------------------------------------------
@@ -261,7 +183,7 @@ class Ingestor:
             try:
                 with self.engine.connect() as conn, conn.begin():
                     newest = self._ingest(conn, messages, now_ms, received, report)
-            except _StoredMeanwhile:
+            except StoredMeanwhile:
                 self.states, self.stored_max = {}, {}  # read them again from the store
                 if attempt:
                     raise
@@ -283,18 +205,18 @@ class Ingestor:
         received: datetime,
         report: BatchReport,
     ) -> dict[int, int]:
-        chunks: list[_Chunk] = []
+        chunks: list[Chunk] = []
         refusals: list[dict[str, Any]] = []
-        late: list[_Late] = []
-        batch = _Batch()
+        late: list[LateReading] = []
+        batch = Batch()
 
         for topic, payload in messages:
             meter = self._topics.get(topic)
             if meter is None:
                 found = self._meter_of(topic)
                 if isinstance(found, str):
-                    where = _where(topic)
-                    refusals.append(_refusal(topic, where, Refused(-1, found, _text(payload)), received))  # fmt: skip
+                    where = topic_names(topic)
+                    refusals.append(refusal_row(topic, where, Refused(-1, found, payload_text(payload)), received))  # fmt: skip
                     continue
                 meter = self._topics[topic] = found
             if meter.id not in self.states:
@@ -307,7 +229,7 @@ class Ingestor:
             key = (meter.tenant, meter.site, meter.slug)
             items, refused = parse_payload(payload)
             for r in refused:
-                refusals.append(_refusal(topic, key, r, received))
+                refusals.append(refusal_row(topic, key, r, received))
             ts_list: list[int] = []
             values: list[float] = []
             deltas: list[float] = []
@@ -316,13 +238,13 @@ class Ingestor:
                 value = item.value
                 problem = check_value(value, item.ts_ms, now_ms)
                 if problem is None and item.unit is not None and item.unit != meter.spec.unit:
-                    scale = _conversion(item.unit, meter.spec.unit)
+                    scale = unit_conversion(item.unit, meter.spec.unit)
                     if isinstance(scale, str):
                         problem = scale
                     else:
                         value = value * scale  # type: ignore[operator]
                 if problem is not None:
-                    refusals.append(_refusal(topic, key, Refused(item.index, problem, _item_text(item)), received))  # fmt: skip
+                    refusals.append(refusal_row(topic, key, Refused(item.index, problem, item_text(item)), received))  # fmt: skip
                     continue
                 value = float(value)  # type: ignore[arg-type]
                 if meter.cumulative:
@@ -337,10 +259,10 @@ class Ingestor:
                     elif type(out) is Duplicate:
                         report.duplicates += 1
                     elif type(out) is Late:
-                        late.append(_Late(meter, item.ts_ms, value))
+                        late.append(LateReading(meter, item.ts_ms, value))
                     else:
                         assert isinstance(out, Rejected)
-                        refusals.append(_refusal(topic, key, Refused(item.index, out.reason, _item_text(item)), received))  # fmt: skip
+                        refusals.append(refusal_row(topic, key, Refused(item.index, out.reason, item_text(item)), received))  # fmt: skip
                 else:
                     before = batch.seen(meter.id, chunks).get(item.ts_ms)
                     if before is None:
@@ -353,11 +275,11 @@ class Ingestor:
                         report.duplicates += 1
                     else:
                         reason = f"conflicting duplicate: {iso(item.ts_ms)} read as {before:g} and {value:g}"
-                        refusals.append(_refusal(topic, key, Refused(item.index, reason, _item_text(item)), received))  # fmt: skip
+                        refusals.append(refusal_row(topic, key, Refused(item.index, reason, item_text(item)), received))  # fmt: skip
             if ts_list:
                 ts = np.array(ts_list, dtype=np.int64)
                 batch.newest[meter.id] = max(batch.newest.get(meter.id, 0), int(ts.max()))
-                chunks += _split(meter, ts, np.array(values), np.array(deltas),
+                chunks += split_chunks(meter, ts, np.array(values), np.array(deltas),
                                  notes if any(notes) else None)  # fmt: skip
         if late:
             self._settle_late(conn, late, report, refusals, received)
@@ -365,7 +287,7 @@ class Ingestor:
         if new:
             self._write_aggregates(conn, new)
         if refusals:
-            conn.execute(_insert_ignoring(conn, REJECTED, ["key"]), refusals)
+            conn.execute(insert_ignoring(conn, REJECTED, ["key"]), refusals)
         report.accepted = sum(len(c) for c in new)
         report.rejected = len(refusals)
         report.reasons = [r["reason"] for r in refusals[:5]]
@@ -391,8 +313,8 @@ class Ingestor:
         return meter
 
     def _fast(
-        self, meter: Meter, readings: list[Reading], now_ms: int, batch: _Batch
-    ) -> list[_Chunk] | None:
+        self, meter: Meter, readings: list[Reading], now_ms: int, batch: Batch
+    ) -> list[Chunk] | None:
         """The message's chunks when every reading is plainly fine, in time order and newer
         than the meter's last; None sends the message reading by reading through the
         domain's checks (which say what is wrong), changing nothing here."""
@@ -405,7 +327,7 @@ class Ingestor:
         if units != {None} and units != {spec.unit}:
             if len(units) != 1:
                 return None
-            found = _conversion(units.pop(), spec.unit)  # type: ignore[arg-type]
+            found = unit_conversion(units.pop(), spec.unit)  # type: ignore[arg-type]
             if isinstance(found, str):
                 return None
             scale = found
@@ -447,12 +369,12 @@ class Ingestor:
             delta = value
             batch.extend(meter.id, ts, value)
         batch.newest[meter.id] = int(ts[-1])
-        return _split(meter, ts, value, delta, notes)
+        return split_chunks(meter, ts, value, delta, notes)
 
     def _settle_late(
         self,
         conn: Connection,
-        late: list[_Late],
+        late: list[LateReading],
         report: BatchReport,
         refusals: list[dict[str, Any]],
         received: datetime,
@@ -472,13 +394,15 @@ class Ingestor:
                 continue
             else:
                 reason = f"conflicting duplicate: {iso(r.ts_ms)} is stored as {before:g}, now {r.value:g}"
-            refusals.append(_stored_refusal(r.meter, r.ts_ms, r.value, reason, received))
+            refusals.append(stored_refusal(r.meter, r.ts_ms, r.value, reason, received))
 
     def refuse(self, topic: str, payload: bytes, reason: str) -> None:
         """Store a whole message as refused (one the batch write could not store)."""
-        row = _refusal(topic, _where(topic), Refused(-1, reason, _text(payload)), datetime.now(UTC))
+        row = refusal_row(
+            topic, topic_names(topic), Refused(-1, reason, payload_text(payload)), datetime.now(UTC)
+        )
         with self.engine.begin() as conn:
-            conn.execute(_insert_ignoring(conn, REJECTED, ["key"]), [row])
+            conn.execute(insert_ignoring(conn, REJECTED, ["key"]), [row])
             self._audit(conn, [], [row], BatchReport(messages=1))
 
     def _stored(self, conn: Connection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:  # fmt: skip
@@ -499,11 +423,11 @@ class Ingestor:
     def _write_readings(
         self,
         conn: Connection,
-        chunks: list[_Chunk],
+        chunks: list[Chunk],
         report: BatchReport,
         refusals: list[dict[str, Any]],
         received: datetime,
-    ) -> list[_Chunk]:
+    ) -> list[Chunk]:
         """Insert the chunks' readings; returns those that were new. A reading no newer than
         what its meter had stored before the batch is looked up first: stored with the same
         value it is a duplicate (a redelivery), with another it is refused (an interval
@@ -534,16 +458,16 @@ class Ingestor:
                         report.duplicates += 1
                     else:
                         reason = f"conflicting duplicate: {iso(ts)} is stored as {before:g}, now {value:g}"
-                        refusals.append(_stored_refusal(c.meter, ts, value, reason, received))
+                        refusals.append(stored_refusal(c.meter, ts, value, reason, received))
                 if keep.any():
                     new.append(c if keep.all() else c.subset(keep))
             chunks = new
         n = sum(len(c) for c in chunks)
-        if n and _insert_readings(conn, chunks) != n:
-            raise _StoredMeanwhile
+        if n and insert_readings(conn, chunks) != n:
+            raise StoredMeanwhile
         return chunks
 
-    def _write_aggregates(self, conn: Connection, new: list[_Chunk]) -> None:
+    def _write_aggregates(self, conn: Connection, new: list[Chunk]) -> None:
         """Add the new rows to their windows: 1-minute sums first, rolled up from those."""
         minute: dict[tuple[int, int, int], list[float]] = {}
         for c in new:
@@ -601,14 +525,14 @@ class Ingestor:
             }
             for k, s in sorted(sums_by.items())  # one order: concurrent writers never deadlock
         ]
-        conn.execute(_upsert_adding(conn), params)
+        conn.execute(upsert_adding(conn), params)
 
     def _audit(
-        self, conn: Connection, new: list[_Chunk], refusals: list[dict], report: BatchReport
+        self, conn: Connection, new: list[Chunk], refusals: list[dict], report: BatchReport
     ) -> None:
         """One entry per tenant of the batch; its sha256 covers the accepted readings as
         '<site>/<meter> <ts_ms> <value>' lines."""
-        by_tenant: dict[str, list[_Chunk]] = {}
+        by_tenant: dict[str, list[Chunk]] = {}
         for c in new:
             by_tenant.setdefault(c.meter.tenant, []).append(c)
         rejected: dict[str, int] = {}
@@ -641,246 +565,3 @@ class Ingestor:
             )
         if entries:
             conn.execute(insert(AuditEntry), entries)
-
-
-@dataclass
-class _Batch:
-    """What a batch has accepted so far, to find repeats within it."""
-
-    newest: dict[int, int] = field(default_factory=dict)  # meter id -> newest accepted ts
-    _seen: dict[int, dict[int, float]] = field(default_factory=dict)  # interval meters
-
-    def seen(self, meter_id: int, chunks: list[_Chunk]) -> dict[int, float]:
-        """ts -> value of the interval meter's readings accepted in this batch."""
-        seen = self._seen.get(meter_id)
-        if seen is None:
-            seen = self._seen[meter_id] = {}
-            for c in chunks:
-                if c.meter.id == meter_id:
-                    seen.update(zip(c.ts.tolist(), c.value.tolist(), strict=True))
-        return seen
-
-    def add(self, meter_id: int, ts: int, value: float) -> None:
-        self._seen[meter_id][ts] = value
-
-    def extend(self, meter_id: int, ts: np.ndarray, value: np.ndarray) -> None:
-        """Readings the fast path accepted, once `seen` has been asked for the meter."""
-        seen = self._seen.get(meter_id)
-        if seen is not None:
-            seen.update(zip(ts.tolist(), value.tolist(), strict=True))
-
-
-def _split(
-    meter: Meter,
-    ts: np.ndarray,
-    value: np.ndarray,
-    delta: np.ndarray,
-    notes: list[str | None] | None,
-) -> list[_Chunk]:
-    """Chunks of one factor and UTC offset each: a message spans a new year or a daylight
-    saving change rarely, so usually one."""
-    hours = ts // HOUR
-    tz = meter.timezone
-    lo, hi = int(hours.min()), int(hours.max())
-    first = _local(tz, lo)
-    if hi - lo <= 48 and all(_local(tz, h) == first for h in range(lo + 1, hi + 1)):
-        offset, year = first
-        return [_Chunk(meter, ts, value, delta, notes, meter.factor(year), offset)]
-    keys = [_local(meter.timezone, h) for h in hours.tolist()]
-    out = []
-    start = 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            offset, year = keys[start]
-            part = slice(start, i)
-            out.append(
-                _Chunk(meter, ts[part], value[part], delta[part],
-                       None if notes is None else notes[part], meter.factor(year), offset)
-            )  # fmt: skip
-            start = i
-    return out
-
-
-def readings_digest(chunks: Sequence[_Chunk]) -> str:
-    h = hashlib.sha256()
-    for c in chunks:
-        prefix = f"{c.meter.site}/{c.meter.slug} "
-        h.update(
-            "".join(
-                [
-                    f"{prefix}{t} {v!r}\n"
-                    for t, v in zip(c.ts.tolist(), c.value.tolist(), strict=True)
-                ]
-            ).encode()
-        )
-    return h.hexdigest()
-
-
-_COLUMNS = "tenant_id, meter_id, ts_ms, value, delta, kg_co2e, kg_co2, kg_ch4, kg_n2o, factor, note"
-_INSERT_READING = {
-    style: f"INSERT INTO monitoring_readings ({_COLUMNS}) VALUES ({', '.join([mark] * 11)}) "
-    "ON CONFLICT (meter_id, ts_ms) DO NOTHING"
-    for style, mark in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"), ("numeric", "?"))
-}
-_COPY_TYPES = ["int4", "int4", "int8", "float8", "float8", "float8", "float8", "float8", "float8",
-               "text", "text"]  # fmt: skip
-
-
-def _rows(chunks: list[_Chunk]) -> Iterable[tuple[Any, ...]]:
-    for c in chunks:
-        m = c.meter
-        co2e, co2, ch4, n2o = c.kg()
-        yield from zip(
-            repeat(m.tenant_id), repeat(m.id), c.ts.tolist(), c.value.tolist(),
-            c.delta.tolist(), co2e.tolist(), co2.tolist(), ch4.tolist(), n2o.tolist(),
-            repeat(c.factor.factor), repeat(None) if c.notes is None else c.notes,
-        )  # fmt: skip
-
-
-def _insert_readings(conn: Connection, chunks: list[_Chunk]) -> int:
-    """Insert the rows (none of them stored, as far as this service knows); returns how many
-    the database took. SQLite: one executemany; PostgreSQL: one COPY (binary), which refuses
-    the whole batch should a row be stored meanwhile."""
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    if conn.dialect.name != "postgresql":
-        cur = raw.cursor()
-        try:
-            cur.executemany(_INSERT_READING["qmark"], _rows(chunks))
-            return cur.rowcount
-        finally:
-            cur.close()
-    import psycopg
-
-    n = 0
-    try:
-        with raw.cursor() as cur, cur.copy(
-            f"COPY monitoring_readings ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:  # fmt: skip
-            copy.set_types(_COPY_TYPES)
-            for row in _rows(chunks):
-                copy.write_row(row)
-                n += 1
-    except psycopg.errors.UniqueViolation:
-        return -1
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(
-            "COPY monitoring_readings", None, exc, psycopg.Error, dialect=conn.dialect
-        ) from exc
-    return n
-
-
-def _stored_refusal(m: Meter, ts: int, value: float, reason: str, received: datetime) -> dict:
-    text = json.dumps({"ts": ts / 1000, "value": value})
-    topic = f"openpcf/{m.tenant}/{m.site}/{m.slug}"
-    return _refusal(topic, (m.tenant, m.site, m.slug), Refused(-2, reason, text), received)
-
-
-def _where(topic: str) -> tuple[str, str, str]:
-    name = parse_topic(topic)
-    return ("", "", "") if isinstance(name, str) else (name.tenant, name.site, name.meter)
-
-
-def _refusal(
-    topic: str, where: tuple[str, str, str], r: Refused, received: datetime
-) -> dict[str, Any]:
-    key = hashlib.sha256(f"{topic}\n{r.index}\n{r.text}".encode()).hexdigest()
-    ts_ms = None
-    if r.index >= 0 or r.index == -2:
-        try:
-            ts = json.loads(r.text).get("ts")
-            if isinstance(ts, int | float) and abs(ts) < 1e11:
-                ts_ms = round(ts * 1000)
-        except (ValueError, AttributeError):
-            pass
-    return {
-        "key": key,
-        "tenant": _clean(where[0][:200]),
-        "site": _clean(where[1][:200]),
-        "meter": _clean(where[2][:200]),
-        "topic": _clean(topic[:1000]),
-        "ts_ms": ts_ms,
-        "payload": _clean(r.text),
-        "reason": _clean(r.reason),
-        "received_at": received,
-    }
-
-
-def _clean(text: str) -> str:
-    """Text a database column holds: PostgreSQL refuses NUL characters, so they are escaped."""
-    return text.replace("\x00", "\\u0000") if "\x00" in text else text
-
-
-def _text(payload: bytes) -> str:
-    return payload[:4000].decode("utf-8", "replace")
-
-
-def _item_text(item: Any) -> str:
-    doc: dict[str, Any] = {"ts": item.ts_ms / 1000, "value": item.value}
-    if item.unit is not None:
-        doc["unit"] = item.unit
-    if item.reset:
-        doc["reset"] = True
-    try:
-        return json.dumps(doc)
-    except ValueError:
-        return repr(doc)
-
-
-def _dialect_insert(conn: Connection, table: Any) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
-def _insert_ignoring(conn: Connection, table: Any, keys: list[str]) -> Any:
-    return _dialect_insert(conn, table).on_conflict_do_nothing(index_elements=keys)
-
-
-def _upsert_adding(conn: Connection) -> Any:
-    stmt = _dialect_insert(conn, AGGREGATES)
-    ex, t = stmt.excluded, AGGREGATES.c
-    adding = {
-        c: t[c] + ex[c] for c in ("amount", "kg_co2e", "kg_co2", "kg_ch4", "kg_n2o", "readings")
-    }
-    adding["last_ts_ms"] = case((ex.last_ts_ms > t.last_ts_ms, ex.last_ts_ms), else_=t.last_ts_ms)
-    return stmt.on_conflict_do_update(
-        index_elements=["meter_id", "resolution", "start_ms"], set_=adding
-    )
-
-
-def _ledger_append() -> Callable[[Connection, str, list[Any]], None] | None:
-    """Appends a batch of direct-connection readings to the green-electricity ledger (one
-    entry per meter and batch: counts, the sum and the readings' sha256), when the ledger
-    module is installed; None otherwise."""
-    try:
-        from openpcf.domain.ledger import METER_READING
-        from openpcf.services.certification import ledger
-    except ImportError:
-        return None
-
-    def append(conn: Connection, actor: str, rows: list[Any]) -> None:
-        from sqlalchemy.orm import Session
-
-        from openpcf.store.audit import attribute
-
-        by_meter: dict[int, list[_Chunk]] = {}
-        for c in rows:
-            by_meter.setdefault(c.meter.id, []).append(c)
-        for batch in by_meter.values():
-            m = batch[0].meter
-            payload = {
-                "tenant": m.tenant,
-                "site": m.site,
-                "meter": m.slug,
-                "generation": getattr(m.spec.factor, "generation", None),
-                "unit": m.spec.unit,
-                "readings": sum(len(c) for c in batch),
-                "amount": float(sum(c.delta.sum() for c in batch)),
-                "first": iso(min(int(c.ts.min()) for c in batch)),
-                "last": iso(max(int(c.ts.max()) for c in batch)),
-                "sha256": readings_digest(batch),
-            }
-            with Session(bind=conn, join_transaction_mode="rollback_only") as s:
-                attribute(s, actor, m.tenant)
-                ledger.append(s, actor, METER_READING, payload)
-
-    return append

@@ -27,7 +27,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from openpcf.services.monitoring.ingest import BatchReport, Ingestor
+from openpcf.services.monitoring.batch import BatchReport
+from openpcf.services.monitoring.ingest import Ingestor
 
 log = logging.getLogger("openpcf.monitor")
 

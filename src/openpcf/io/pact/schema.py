@@ -111,7 +111,7 @@ def spec_folder() -> Path | None:
     """The user's copy of the PACT specification, if there is one."""
     named = os.environ.get("OPENPCF_PACT_SPEC")
     candidates = [Path(named)] if named else []
-    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "pact")
+    candidates.append(Path(__file__).resolve().parents[4].parent / "shared" / "specs" / "pact")
     return next((c for c in candidates if (c / "v3" / "openapi.yaml").is_file()), None)
 
 
