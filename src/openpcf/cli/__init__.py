@@ -11,6 +11,7 @@ imports Typer alone. `tests/test_cli_lazy.py` checks that each entry's help matc
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
 from importlib import import_module
 from typing import Annotated, Any
 
@@ -95,27 +96,60 @@ def load(name: str) -> click.Command:
     return command
 
 
+class _Commands(MutableMapping[str, click.Command]):
+    """A group's commands: those of `COMMANDS` are imported when first looked up. Anything
+    that walks the tree (`items()`, the docs' reference) loads them all; running one command
+    loads that one."""
+
+    def __init__(self, loaded: MutableMapping[str, click.Command]) -> None:
+        self._loaded = dict(loaded)
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._loaded[name] = load(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._loaded, *(n for n in COMMANDS if n not in self._loaded)])
+
+    def __len__(self) -> int:
+        return len(self._loaded.keys() | COMMANDS.keys())
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._loaded
+
+
 class LazyGroup(TyperGroup):
     """A Typer group whose commands are imported when first looked up to run them.
 
     Listing the commands for the root help does not import them: there each is a stand-in with
-    its one line of help from `COMMANDS` (filled in from the module when that line is empty).
+    its one line of help from `COMMANDS`.
     """
 
     _listing = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in COMMANDS if n not in self.commands)]
+        return list(self.commands)  # names only (TyperGroup's would load every command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name not in COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        short = COMMANDS[cmd_name][3]
-        if self._listing and short:
+        commands = self.commands
+        assert isinstance(commands, _Commands)
+        if self._listing and cmd_name in COMMANDS and not commands.is_loaded(cmd_name):
+            short = COMMANDS[cmd_name][3]
             return click.Command(cmd_name, help=short, short_help=short)
-        command = load(cmd_name)
-        self.commands[cmd_name] = command
-        return command
+        return commands.get(cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
