@@ -154,11 +154,12 @@ def _entries(m: sp.csc_matrix, start: int, kind: str, biosphere: bool) -> Uncert
 
 
 def openpcf_all_scores(db: BenchDatabase) -> np.ndarray:
-    """Every process's kg CO2e per unit, from the entry arrays: matrices, then `openpcf_core`."""
+    """Every process's kg CO2e per unit, from the entry arrays: A as a matrix, B^T w (the one
+    vector of the biosphere the scores need) summed from B's entries, then `openpcf_core`."""
     n, au, bu = db.processes, db.a_uncertain, db.b_uncertain
     a = sp.csc_matrix((au.value, (au.row, au.col)), shape=(n, n))
-    b = sp.csc_matrix((bu.value, (bu.row, bu.col)), shape=(len(db.flows), n))
-    return openpcf_core(a, np.asarray(b.T @ db.weights).ravel())
+    rhs = np.bincount(bu.col, weights=bu.value * db.weights[bu.row], minlength=n)
+    return openpcf_core(a, rhs)
 
 
 def openpcf_core(a: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:

@@ -193,8 +193,15 @@ def background_scores(
     bw = b_uncertain.value * weights[b_uncertain.row]
     keep = bw != 0
     b_cols, b_vals = b_uncertain.col[keep], bw[keep]
-    by_col = np.argsort(a_uncertain.col, kind="stable")  # the order the batch operators want
     iterative = bool(fact.krylov_blocks) and fact.krylov_blocks[0].shape[0] == fact.size
+    # GMRES's batch operator wants the entries by column; BiCGSTAB's takes any order, and by
+    # distribution each kind is drawn into a contiguous run of columns (no scattered writes)
+    if iterative:
+        by_col = np.lexsort((a_uncertain.col, a_uncertain.kind))
+        keep = np.flatnonzero(keep)[np.argsort(b_uncertain.kind[keep], kind="stable")]
+        b_cols, b_vals = b_uncertain.col[keep], bw[keep]
+    else:
+        by_col = np.argsort(a_uncertain.col, kind="stable")
     if a_uncertain.size == 0:
         method = "b only"
     elif solver == "direct":

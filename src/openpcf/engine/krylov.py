@@ -155,7 +155,10 @@ def solve_checked(
     b = np.asarray(b, dtype=np.float64)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=np.float64)
     total = 0
-    r, ok = componentwise_ok(apply, abs_apply, b, x, ctol)
+    if x0 is None:  # x = 0: the residual is b, and only columns of zeros are answered
+        r, ok = b.copy(), ~np.any(b, axis=0)
+    else:
+        r, ok = componentwise_ok(apply, abs_apply, b, x, ctol)
     for _ in range(REFINEMENTS):
         todo = np.flatnonzero(~ok)
         if not todo.size:

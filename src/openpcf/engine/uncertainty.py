@@ -69,11 +69,12 @@ def sample_multipliers(
     out = np.empty((iterations, kind.size))
     out[:, kind == NO_UNCERTAINTY] = 1.0
     for code in (LOGNORMAL, NORMAL, UNIFORM, TRIANGULAR):
-        every = bool(kind.size) and bool(np.all(kind == code))
-        idx = slice(None) if every else np.flatnonzero(kind == code)
-        m = kind.size if every else len(idx)  # type: ignore[arg-type]
+        at = np.flatnonzero(kind == code)
+        m = at.size
         if not m:
             continue
+        # a contiguous run (entries sorted by kind) is written as a block, not scattered
+        idx: slice | np.ndarray = slice(at[0], at[-1] + 1) if at[-1] - at[0] + 1 == m else at
         shape = (iterations, m)
         if code in (LOGNORMAL, NORMAL):
             z = rng.standard_normal(shape)
