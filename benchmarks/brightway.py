@@ -54,6 +54,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from db import technosphere  # benchmarks/db.py: the same synthetic supply graph
+from measurements import print_measurements
 from openpcf.domain.lci import UncertainEntries
 from openpcf.domain.uncertainty import LOGNORMAL, NORMAL, TRIANGULAR, UNIFORM
 
@@ -391,7 +392,6 @@ def versions() -> str:
 
 def main() -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from openpcf.engine import background as bg
     from openpcf.engine import uncertainty as mc
@@ -584,13 +584,7 @@ def main() -> None:
                      f"one process; Brightway's fastest: {best_mc}; openpcf every process: "
                      f"{args.iterations / t_every / rates[best_mc]:,.1f}×"))  # fmt: skip
 
-    table = Table(title="measurements")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_column("note", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    print_measurements(console, rows)
     sys.stdout.flush()
 
 

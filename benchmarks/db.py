@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,8 @@ import scipy
 import scipy.sparse as sp
 from olca_schema import zipio
 from rich.console import Console
-from rich.table import Table
+
+from measurements import print_measurements
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 
@@ -61,14 +63,36 @@ OTHER = ["Sulfur dioxide", "Nitrogen oxides", "Particulate matter, < 2.5 um", "A
          "Zinc", "Phosphate"]  # fmt: skip
 
 
-def _uuid(rng: np.random.Generator) -> str:
+def uuid_of(rng: np.random.Generator) -> str:
     import uuid
 
     return str(uuid.UUID(bytes=rng.bytes(16), version=4))
 
 
-def _ref(kind: o.RefType, id_: str, name: str | None = None) -> o.Ref:
+def ref(kind: o.RefType, id_: str, name: str | None = None) -> o.Ref:
     return o.Ref(id=id_, name=name, ref_type=kind)
+
+
+def mass_flows(rng: np.random.Generator, mass_id: str, n: int) -> tuple[
+    Callable[..., o.Flow], list[o.Flow], list[o.Flow], list[float], list[float]
+]:  # fmt: skip
+    """The flows of a synthetic database, all in mass: each process's product, the elementary
+    flows (GHG, then others) with how likely a process emits each and how much (kg per kg of
+    product, before noise); and `flow(name, kind, category, cas)` to make another."""
+
+    def flow(name: str, kind: o.FlowType, category: str = "", cas: str | None = None) -> o.Flow:
+        return o.Flow(id=uuid_of(rng), name=name, flow_type=kind, category=category or None,
+                      cas=cas, flow_properties=[o.FlowPropertyFactor(
+                          conversion_factor=1.0, is_ref_flow_property=True,
+                          flow_property=ref(o.RefType.FlowProperty, mass_id))])  # fmt: skip
+
+    products = [flow(f"product {j}", o.FlowType.PRODUCT_FLOW) for j in range(n)]
+    air = "Elementary flows/Emission to air/unspecified"
+    elementary = [flow(name, o.FlowType.ELEMENTARY_FLOW, air, cas) for name, cas, _, _ in GHG]
+    elementary += [flow(name, o.FlowType.ELEMENTARY_FLOW, air) for name in OTHER]
+    density = [d for *_, d in GHG] + [0.2] * len(OTHER)
+    scale = [s for _, _, s, _ in GHG] + [1e-3] * len(OTHER)
+    return flow, products, elementary, density, scale
 
 
 def technosphere(n: int, inputs: float, rng: np.random.Generator) -> sp.csc_matrix:
@@ -100,26 +124,15 @@ def write_export(path: Path, n: int, inputs: float, seed: int) -> dict[str, int]
     """A JSON-LD export of n processes; returns what it holds."""
     rng = np.random.default_rng(seed)
     a = technosphere(n, inputs, rng)
-    mass_units = [o.Unit(id=_uuid(rng), name=name, conversion_factor=f, is_ref_unit=f == 1.0)
+    mass_units = [o.Unit(id=uuid_of(rng), name=name, conversion_factor=f, is_ref_unit=f == 1.0)
                   for name, f in (("kg", 1.0), ("g", 1e-3), ("t", 1e3))]  # fmt: skip
-    group = o.UnitGroup(id=_uuid(rng), name="Units of mass", units=mass_units)
-    mass = o.FlowProperty(id=_uuid(rng), name="Mass",
-                          unit_group=_ref(o.RefType.UnitGroup, group.id))  # fmt: skip
-    unit_ref = {u.name: _ref(o.RefType.Unit, u.id, u.name) for u in mass_units}
+    group = o.UnitGroup(id=uuid_of(rng), name="Units of mass", units=mass_units)
+    mass = o.FlowProperty(id=uuid_of(rng), name="Mass",
+                          unit_group=ref(o.RefType.UnitGroup, group.id))  # fmt: skip
+    unit_ref = {u.name: ref(o.RefType.Unit, u.id, u.name) for u in mass_units}
 
-    def flow(name: str, kind: o.FlowType, category: str = "", cas: str | None = None) -> o.Flow:
-        return o.Flow(id=_uuid(rng), name=name, flow_type=kind, category=category or None,
-                      cas=cas, flow_properties=[o.FlowPropertyFactor(
-                          conversion_factor=1.0, is_ref_flow_property=True,
-                          flow_property=_ref(o.RefType.FlowProperty, mass.id))])  # fmt: skip
-
-    products = [flow(f"product {j}", o.FlowType.PRODUCT_FLOW) for j in range(n)]
-    air = "Elementary flows/Emission to air/unspecified"
-    elementary = [flow(name, o.FlowType.ELEMENTARY_FLOW, air, cas) for name, cas, _, _ in GHG]
-    elementary += [flow(name, o.FlowType.ELEMENTARY_FLOW, air) for name in OTHER]
-    density = [d for *_, d in GHG] + [0.2] * len(OTHER)
-    scale = [s for _, _, s, _ in GHG] + [1e-3] * len(OTHER)
-    process_ids = [_uuid(rng) for _ in range(n)]
+    flow, products, elementary, density, scale = mass_flows(rng, mass.id, n)
+    process_ids = [uuid_of(rng) for _ in range(n)]
     output = rng.uniform(0.5, 100.0, n)
     coproduct = rng.random(n) < 0.03
     exchanges = 0
@@ -131,19 +144,19 @@ def write_export(path: Path, n: int, inputs: float, seed: int) -> dict[str, int]
                           process_type=o.ProcessType.UNIT_PROCESS, exchanges=[])  # fmt: skip
             q = output[j]
             share = 1.0
-            ex = [o.Exchange(flow=_ref(o.RefType.Flow, products[j].id), amount=q,
+            ex = [o.Exchange(flow=ref(o.RefType.Flow, products[j].id), amount=q,
                              unit=unit_ref["kg"], is_input=False,
                              is_quantitative_reference=True)]  # fmt: skip
             if coproduct[j]:  # allocated away: the column keeps `share` of every exchange
                 share = float(rng.uniform(0.5, 0.9))
                 extra = flow(f"coproduct of {j}", o.FlowType.PRODUCT_FLOW)
                 w.write(extra)
-                ex.append(o.Exchange(flow=_ref(o.RefType.Flow, extra.id), amount=float(q / 2),
+                ex.append(o.Exchange(flow=ref(o.RefType.Flow, extra.id), amount=float(q / 2),
                                      unit=unit_ref["kg"], is_input=False))  # fmt: skip
                 p.default_allocation_method = o.AllocationType.PHYSICAL_ALLOCATION
                 p.allocation_factors = [
                     o.AllocationFactor(allocation_type=o.AllocationType.PHYSICAL_ALLOCATION,
-                                       product=_ref(o.RefType.Flow, f.id), value=v)
+                                       product=ref(o.RefType.Flow, f.id), value=v)
                     for f, v in ((products[j], share), (extra, 1.0 - share))
                 ]  # fmt: skip
             lo, hi = a.indptr[j], a.indptr[j + 1]
@@ -154,13 +167,13 @@ def write_export(path: Path, n: int, inputs: float, seed: int) -> dict[str, int]
                     amount, unit = amount * 1e3, "g"
                 elif pick < 0.2:
                     amount, unit = amount / 1e3, "t"
-                provider = _ref(o.RefType.Process, process_ids[i]) if rng.random() < 0.5 else None
-                ex.append(o.Exchange(flow=_ref(o.RefType.Flow, products[i].id), amount=amount,
+                provider = ref(o.RefType.Process, process_ids[i]) if rng.random() < 0.5 else None
+                ex.append(o.Exchange(flow=ref(o.RefType.Flow, products[i].id), amount=amount,
                                      unit=unit_ref[unit], is_input=True,
                                      default_provider=provider))  # fmt: skip
             for f, d, s in zip(elementary, density, scale, strict=True):
                 if rng.random() < d:
-                    ex.append(o.Exchange(flow=_ref(o.RefType.Flow, f.id),
+                    ex.append(o.Exchange(flow=ref(o.RefType.Flow, f.id),
                                          amount=float(s * rng.lognormal(0, 1) * q / share),
                                          unit=unit_ref["kg"], is_input=False))  # fmt: skip
             for k, e in enumerate(ex, start=1):
@@ -323,13 +336,7 @@ def main() -> None:
     bw_value, bw_note = bw2calc_check(db, gas_b, weights, kg, sample[:20])
     rows.append(("check: bw2calc (Brightway 2.5)", bw_value, bw_note))
 
-    table = Table(title="measurements")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_column("note")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    print_measurements(console, rows)
     counts = ", ".join(f"{k}: {v:,}" for k, v in r.counts.items())
     console.print(f"[bold]import report[/bold]: {counts}")
     sys.stdout.flush()

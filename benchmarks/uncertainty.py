@@ -48,22 +48,17 @@ import olca_schema as o
 import scipy
 from olca_schema import zipio
 from rich.console import Console
-from rich.table import Table
 
-from db import GHG, OTHER, technosphere  # benchmarks/db.py: the same synthetic supply graph
+from db import (  # benchmarks/db.py: the same synthetic database
+    mass_flows,
+    ref,
+    technosphere,
+    uuid_of,
+)
+from measurements import print_measurements
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 TARGET_S = 10.0
-
-
-def _uuid(rng: np.random.Generator) -> str:
-    import uuid
-
-    return str(uuid.UUID(bytes=rng.bytes(16), version=4))
-
-
-def _ref(kind: o.RefType, id_: str, name: str | None = None) -> o.Ref:
-    return o.Ref(id=id_, name=name, ref_type=kind)
 
 
 def _distribution(turn: int, amount: float, biosphere: bool, kind: str) -> o.Uncertainty:
@@ -86,35 +81,24 @@ def write_export(path: Path, n: int, seed: int, kind: str) -> dict[str, int]:
     """A JSON-LD export of n processes whose every exchange but the reference is uncertain."""
     rng = np.random.default_rng(seed)
     a = technosphere(n, 8.0, rng)
-    kg = o.Unit(id=_uuid(rng), name="kg", conversion_factor=1.0, is_ref_unit=True)
-    group = o.UnitGroup(id=_uuid(rng), name="Units of mass", units=[kg])
-    mass = o.FlowProperty(id=_uuid(rng), name="Mass", unit_group=_ref(o.RefType.UnitGroup,
+    kg = o.Unit(id=uuid_of(rng), name="kg", conversion_factor=1.0, is_ref_unit=True)
+    group = o.UnitGroup(id=uuid_of(rng), name="Units of mass", units=[kg])
+    mass = o.FlowProperty(id=uuid_of(rng), name="Mass", unit_group=ref(o.RefType.UnitGroup,
                                                                       group.id))  # fmt: skip
-    unit = _ref(o.RefType.Unit, kg.id, "kg")
+    unit = ref(o.RefType.Unit, kg.id, "kg")
 
-    def flow(name: str, flow_type: o.FlowType, category: str = "", cas: str | None = None):  # type: ignore[no-untyped-def]
-        return o.Flow(id=_uuid(rng), name=name, flow_type=flow_type, category=category or None,
-                      cas=cas, flow_properties=[o.FlowPropertyFactor(
-                          conversion_factor=1.0, is_ref_flow_property=True,
-                          flow_property=_ref(o.RefType.FlowProperty, mass.id))])  # fmt: skip
-
-    products = [flow(f"product {j}", o.FlowType.PRODUCT_FLOW) for j in range(n)]
-    air = "Elementary flows/Emission to air/unspecified"
-    elementary = [flow(name, o.FlowType.ELEMENTARY_FLOW, air, cas) for name, cas, _, _ in GHG]
-    elementary += [flow(name, o.FlowType.ELEMENTARY_FLOW, air) for name in OTHER]
-    density = [d for *_, d in GHG] + [0.2] * len(OTHER)
-    scale = [s for _, _, s, _ in GHG] + [1e-3] * len(OTHER)
+    _, products, elementary, density, scale = mass_flows(rng, mass.id, n)
     counts = {"processes": n, "technosphere": 0, "biosphere": 0}
     turn = 0
     with zipio.ZipWriter(path) as w:
         for entity in (group, mass, *products, *elementary):
             w.write(entity)
         for j in range(n):
-            ex = [o.Exchange(flow=_ref(o.RefType.Flow, products[j].id), amount=1.0, unit=unit,
+            ex = [o.Exchange(flow=ref(o.RefType.Flow, products[j].id), amount=1.0, unit=unit,
                              is_input=False, is_quantitative_reference=True)]  # fmt: skip
             lo, hi = a.indptr[j], a.indptr[j + 1]
             for i, v in zip(a.indices[lo:hi], a.data[lo:hi], strict=True):
-                ex.append(o.Exchange(flow=_ref(o.RefType.Flow, products[i].id), amount=float(v),
+                ex.append(o.Exchange(flow=ref(o.RefType.Flow, products[i].id), amount=float(v),
                                      unit=unit, is_input=True,
                                      uncertainty=_distribution(turn, float(v), False, kind)))  # fmt: skip
                 turn += 1
@@ -122,14 +106,14 @@ def write_export(path: Path, n: int, seed: int, kind: str) -> dict[str, int]:
             for f, d, s in zip(elementary, density, scale, strict=True):
                 if rng.random() < d:
                     amount = float(s * rng.lognormal(0, 1))
-                    ex.append(o.Exchange(flow=_ref(o.RefType.Flow, f.id), amount=amount,
+                    ex.append(o.Exchange(flow=ref(o.RefType.Flow, f.id), amount=amount,
                                          unit=unit, is_input=False,
                                          uncertainty=_distribution(turn, amount, True, kind)))  # fmt: skip
                     turn += 1
                     counts["biosphere"] += 1
             for k, e in enumerate(ex, start=1):
                 e.internal_id = k
-            w.write(o.Process(id=_uuid(rng), name=f"process {j}", exchanges=ex,
+            w.write(o.Process(id=uuid_of(rng), name=f"process {j}", exchanges=ex,
                               process_type=o.ProcessType.UNIT_PROCESS))  # fmt: skip
     return counts
 
@@ -259,13 +243,7 @@ def main() -> None:
                      "OK" if abs(z_b) <= 3 else "[red]FAILED[/red]",
                      f"(mean - deterministic) / SE = {z_b:+.2f} (linear: unbiased)"))  # fmt: skip
 
-    table = Table(title="measurements")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_column("note", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    print_measurements(console, rows)
     sys.stdout.flush()
 
 

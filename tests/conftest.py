@@ -49,3 +49,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):
 
     with empty_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def world(database_url: str):
+    """Two tenants (acme, other) with a user of every role and an API client each."""
+    from tests.platform_world import make_world
+
+    return make_world(database_url)
+
+
+@pytest.fixture
+def client(world):
+    """The API application on the world's database, served in-process."""
+    from fastapi.testclient import TestClient
+
+    from openpcf.api.app import create_app
+
+    with TestClient(create_app(world.url)) as c:
+        yield c

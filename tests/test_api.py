@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,12 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
-from openpcf.api.app import create_app
 from openpcf.services.calculation.calculate import calculate
 from openpcf.services.calculation.project import load_project
 from openpcf.store.db import sessions
 from openpcf.store.models import AccessToken, PersonalToken
-from tests.platform_world import World, demo_model, make_world
+from tests.platform_world import World, demo_model
 
 ACME = "urn:openpcf:product:acme:"
 YAML = {"content-type": "application/yaml"}
@@ -35,17 +33,6 @@ product: {name: Bad cement, rule: cement, declared_unit: {amount: 1, unit: t}, r
 inputs:
   - {name: Power, stage: production, amount: 10, unit: kWh, electricity: {}}
 """
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return make_world(database_url)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.url)) as c:
-        yield c
 
 
 def product(

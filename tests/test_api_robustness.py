@@ -4,24 +4,11 @@ each request here once answered a 5xx or a response that broke its documented sc
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from openpcf.api.app import create_app
-from tests.platform_world import World, make_world
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return make_world(database_url)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.url)) as c:
-        yield c
+from tests.platform_world import World
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from openpcf.domain.errors import ModelError
@@ -21,35 +20,17 @@ from openpcf.store.models import Base
 from .cli_runner import openpcf_exe
 
 Write = Callable[[str, str], Path]
-POSTGRES = os.environ.get(
-    "OPENPCF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker]:
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'claims.db'}")
-        Base.metadata.create_all(engine)
-        yield sessionmaker(engine, expire_on_commit=False)
-        engine.dispose()
-        return
-    schema = f"openpcf_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES}: {exc.orig}")
-    engine = create_engine(POSTGRES, connect_args={"options": f"-csearch_path={schema}"})
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker]:
+    """The claims' tables in an empty SQLite database or PostgreSQL schema (`database_url`)."""
+    engine = create_engine(database_url)
     Base.metadata.create_all(engine)
     try:
         yield sessionmaker(engine, expire_on_commit=False)
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def model(write: Write, name: str, product_id: str, certs: str) -> Path:

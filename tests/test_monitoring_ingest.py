@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -20,7 +21,7 @@ from openpcf.services.errors import NotFound
 from openpcf.services.monitoring.activity import activity, fragment_yaml, parse_produced
 from openpcf.services.monitoring.ingest import Ingestor
 from openpcf.services.monitoring.live import allowance, emissions, live, rejected
-from openpcf.services.monitoring.registry import apply_plant, plant_from
+from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry
@@ -61,17 +62,23 @@ def msg(meter: str, readings: list[dict] | dict, tenant: str = "acme") -> tuple[
     return f"openpcf/{tenant}/s1/{meter}", json.dumps(readings).encode()
 
 
-@pytest.fixture(params=KINDS)
-def plant(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Principal]]:
-    with empty_database(request.param, tmp_path) as url:
+@contextmanager
+def plant_database(kind: str, folder: Path) -> Iterator[tuple[str, Principal]]:
+    """An empty database of `kind` with the tenants of `make_world` and acme's PLANT
+    registered: its URL, and acme as the operator's service acts for it."""
+    with empty_database(kind, folder) as url:
         make_world(url)
         factory = sessions(url)
         with factory() as s:
-            from openpcf.services.monitoring.registry import tenant_principal
-
             who = tenant_principal(s, "acme", accounts.operator("tests"))
         apply_plant(factory(), who, plant_from(PLANT))
         yield url, who
+
+
+@pytest.fixture(params=KINDS)
+def plant(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Principal]]:
+    with plant_database(request.param, tmp_path) as found:
+        yield found
 
 
 def ingestor(url: str, now: float = NOW) -> Ingestor:
@@ -354,14 +361,7 @@ def test_fast_path_and_reading_by_reading_store_the_same_rows(
     fast = Ingestor(url, name="test", clock=lambda: clock).ingest(
         [msg("grid", grid[:3]), msg("grid", grid[3:]), msg("coal", coal)]
     )
-    with empty_database(kind, tmp_path) as other:
-        make_world(other)
-        factory = sessions(other)
-        with factory() as s:
-            from openpcf.services.monitoring.registry import tenant_principal
-
-            acme = tenant_principal(s, "acme", accounts.operator("tests"))
-        apply_plant(factory(), acme, plant_from(PLANT))
+    with plant_database(kind, tmp_path) as (other, _):
         slow = Ingestor(other, name="test", clock=lambda: clock).ingest(
             [msg("grid", iso(grid[:3])), msg("grid", iso(grid[3:])), msg("coal", iso(coal))]
         )

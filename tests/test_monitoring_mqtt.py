@@ -27,15 +27,14 @@ from sqlalchemy import func, select
 from openpcf.services.monitoring.ingest import Ingestor
 from openpcf.services.monitoring.live import emissions
 from openpcf.services.monitoring.mqtt import IngestionService, Settings
-from openpcf.services.monitoring.registry import apply_plant, plant_from, tenant_principal
+from openpcf.services.monitoring.registry import tenant_principal
 from openpcf.services.monitoring.simulate import Publisher
 from openpcf.services.platform import accounts
 from openpcf.store.db import sessions
 from openpcf.store.models_monitoring import MonitoringReading, MonitoringRejected
 from tests.cli_runner import openpcf_exe
-from tests.databases import KINDS, empty_database
-from tests.platform_world import make_world
-from tests.test_monitoring_ingest import PLANT, _dt
+from tests.databases import KINDS
+from tests.test_monitoring_ingest import _dt, plant_database
 
 T0 = 1_740_000_000  # 2025-02-19T21:20:00Z
 
@@ -99,12 +98,7 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 
 @pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with empty_database(request.param, tmp_path) as url:
-        make_world(url)
-        factory = sessions(url)
-        with factory() as s:
-            who = tenant_principal(s, "acme", accounts.operator("tests"))
-        apply_plant(factory(), who, plant_from(PLANT))
+    with plant_database(request.param, tmp_path) as (url, _):
         yield url
 
 

@@ -75,6 +75,7 @@ TABLES = {
     "calculation_usage",
     "recompute_runs",
     "recomputed_footprints",
+    "policy_versions",
 }
 MODEL = """
 openpcf: 1
@@ -101,13 +102,13 @@ def admin_of(session_factory: sessionmaker, tenant: str) -> Principal:
 
 def test_migrations_upgrade_an_empty_database_to_the_models(database_url: str) -> None:
     engine = new_engine(database_url)
-    assert upgrade(engine) == ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
+    assert upgrade(engine) == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
     assert upgrade(engine) == []  # already at head: nothing to do
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == [], "the models and the migrations differ: add a migration"
-    assert head_revision() == "0007"
+    assert head_revision() == "0008"
     engine.dispose()
 
 
@@ -136,7 +137,7 @@ def test_a_database_from_before_migrations_is_adopted_with_its_claims(database_u
                 "generation, claimed_by) VALUES ('t', 'GEC-1', 'p', 1.0, 'wind', 'me')"
             )
         )
-    assert upgrade(engine) == ["0002", "0003", "0004", "0005", "0006", "0007"]
+    assert upgrade(engine) == ["0002", "0003", "0004", "0005", "0006", "0007", "0008"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT certificate_id FROM certificate_claims")).all() == [
             ("GEC-1",)

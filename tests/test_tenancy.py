@@ -181,6 +181,18 @@ def _pact_request(version: str) -> dict[str, object]:
 
 PRIVATE, PUBLIC = f"{B}secret-widget", f"{B}public-widget"
 
+POLICY = {
+    "level": "province",
+    "issuer": "Acme",
+    "title_en": "Acme plan",
+    "date": "2026",
+    "status": "issued",
+    "types": ["other"],
+    "regions": ["CN-JS"],
+    "obtained": "test",
+    "verify": False,
+}
+
 # Certification, registry and ledger: unknown ids stand for other's rows (a submission or an
 # unpublished certificate of another tenant is indistinguishable from a missing one;
 # tests/test_certification.py checks the real cross-tenant cases on both databases).
@@ -233,6 +245,30 @@ CERTIFICATION_CASES = {
     "GET /ledger/head": [Call("GET", "/ledger/head", 200, {200})],
     "GET /ledger/entries": [Call("GET", "/ledger/entries", 403, {401})],
     "GET /ledger/verify": [Call("GET", "/ledger/verify", 403, {401})],
+    # The policy tracker: public to read; only a regulator tenant writes (acme is an enterprise).
+    "GET /policies": [Call("GET", "/policies?region=CN-QH", 200, {200})],
+    "GET /policies/feed.atom": [Call("GET", "/policies/feed.atom", 200, {200})],
+    "GET /policies/{slug}": [Call("GET", "/policies/gb-t-24067-2024", 200, {200})],
+    "GET /policies/{slug}/versions": [
+        Call("GET", "/policies/gb-t-24067-2024/versions", 200, {200})
+    ],
+    "POST /policies": [
+        Call("POST", "/policies", 403, {401}, json={"id": "acme-plan", "document": POLICY})
+    ],
+    "PUT /policies/{slug}": [
+        Call("PUT", "/policies/gb-t-24067-2024", 403, {401}, json={"document": POLICY})
+    ],
+    "POST /policies/{slug}/supersede": [
+        Call(
+            "POST",
+            "/policies/gb-t-24067-2024/supersede",
+            403,
+            {401},
+            json={"successor": "cn-2024-pcf-work-plan"},
+        )
+    ],
+    "GET /regions/{code}": [Call("GET", "/regions/CN-JS", 200, {200})],
+    "GET /maps/{view}.svg": [Call("GET", "/maps/policy.svg", 200, {200})],
 }
 
 # Monitoring: `other` owns site b-site (with a meter); acme's admin finds nothing of it, and

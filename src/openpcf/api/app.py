@@ -24,6 +24,7 @@ from openpcf.api.routers import (
     monitoring,
     pact_v2,
     pact_v3,
+    policies,
     products,
     registry,
     supplier_requests,
@@ -64,6 +65,7 @@ TAGS = [
     {"name": "registry", "description": "Published certified footprints (public)"},
     {"name": "ledger", "description": "Append-only hash chain: head, entries, verification"},
     {"name": "monitoring", "description": "Plant meters, live emissions, ETS allowances"},
+    {"name": "policies", "description": "Policies and standards by province and sector; maps"},
     {"name": "meta", "description": "Liveness and identity"},
     {"name": "PACT v3", "description": "PACT Technical Specifications v3.0 data exchange"},
     {"name": "PACT v2", "description": "PACT Technical Specifications v2.3 data exchange"},
@@ -75,6 +77,7 @@ ROUTERS = tuple(
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
+        policies,
     )
 )  # fmt: skip
 

@@ -19,12 +19,12 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from openpcf.cli.common import err, fail, out
+from openpcf.cli.common import err, fail, out, platform_sessions
 from openpcf.domain.certification import check_document
 from openpcf.domain.errors import OpenpcfError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import sessionmaker
+    pass
 
 certificate_app = typer.Typer(
     help="Signed PCF certificates: verify offline, verifiers' keys, export a certificate.",
@@ -42,13 +42,6 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-def _sessions() -> sessionmaker:
-    """Imported late: `certificate verify` stays offline (no database)."""
-    from openpcf.store.db import sessions
-
-    return sessions()
 
 
 @certificate_app.command("verify")
@@ -129,7 +122,7 @@ def certificate_keys(
     """Verifiers' public keys (retired ones too: they check older certificates)."""
     from openpcf.services.certification.signing import list_keys
 
-    with _sessions()() as s:
+    with platform_sessions()() as s:
         keys = list_keys(s, body)
     if export:
         text = json.dumps(
@@ -164,7 +157,7 @@ def certificate_new_key(
     from openpcf.services.platform.accounts import operator
 
     try:
-        key = new_key_for(_sessions()(), operator(), user)
+        key = new_key_for(platform_sessions()(), operator(), user)
     except OpenpcfError as exc:
         fail(exc)
         return
@@ -181,7 +174,7 @@ def certificate_retire_key(
     from openpcf.services.platform.accounts import operator
 
     try:
-        key = retire_key(_sessions()(), operator(), fingerprint)
+        key = retire_key(platform_sessions()(), operator(), fingerprint)
     except OpenpcfError as exc:
         fail(exc)
         return
@@ -197,7 +190,7 @@ def certificate_export(
     from openpcf.services.certification.registry import document_bytes
 
     try:
-        with _sessions()() as s:
+        with platform_sessions()() as s:
             data = document_bytes(s, certificate_id)
     except OpenpcfError as exc:
         fail(exc)
@@ -223,7 +216,7 @@ def ledger_verify(
 
     try:
         pinned = ledger.parse_anchor(anchor) if anchor else None
-        with _sessions()() as s:
+        with platform_sessions()() as s:
             total = ledger.count(s)
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
                           transient=True, disable=format is Format.json) as bar:  # fmt: skip
@@ -249,7 +242,7 @@ def ledger_head(format: FormatOption = Format.text) -> None:
     """The last entry's position and hash, to anchor elsewhere (SEQ:HASH)."""
     from openpcf.services.certification import ledger
 
-    with _sessions()() as s:
+    with platform_sessions()() as s:
         top = ledger.head(s)
     if format is Format.json:
         sys.stdout.write(top.model_dump_json(indent=2) + "\n")
@@ -269,7 +262,7 @@ def ledger_list(
     """Entries of the ledger, oldest first."""
     from openpcf.services.certification import ledger
 
-    with _sessions()() as s:
+    with platform_sessions()() as s:
         rows = ledger.entries(s, after, limit, kind)
     if format is Format.json:
         sys.stdout.write(json.dumps([r.model_dump() for r in rows], indent=2) + "\n")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from openpcf.domain.errors import OpenpcfError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
 
 # Piped output (CI logs, files) is not a terminal; give tables room instead of rich's 80 columns.
 out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 132)
@@ -37,6 +40,17 @@ class Gwp(StrEnum):
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def platform_sessions() -> sessionmaker:
+    """The platform database's sessions, imported late: a command that needs no database (and
+    `--help`) starts without loading the store."""
+    from openpcf.store.db import sessions
+
+    return sessions()
 
 
 def num(x: float) -> str:

@@ -13,9 +13,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -25,6 +26,8 @@ from openpcf import config
 from openpcf.cli.common import err, fail, out
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.platform import Principal
+
+T = TypeVar("T")
 
 monitor_app = typer.Typer(
     help="Plant monitoring: meters over MQTT, live emissions, allowances, primary data.",
@@ -49,6 +52,17 @@ def _as_tenant(tenant: str | None) -> tuple[object, Principal]:
     with factory() as s:
         who = tenant_principal(s, tenant or config.tenant(), accounts.operator())
     return factory, who
+
+
+def _query(tenant: str | None, query: Callable[..., T], *args: Any) -> T:
+    """`query(session, who, *args)` for the tenant (as its service acts); an error exits 1."""
+    try:
+        factory, who = _as_tenant(tenant)
+        with factory() as s:  # type: ignore[operator]
+            return query(s, who, *args)
+    except OpenpcfError as exc:
+        fail(exc)
+        raise  # not reached: fail exits
 
 
 @monitor_app.command("registry")
@@ -81,13 +95,7 @@ def meters(
     """The meters of a site."""
     from openpcf.services.monitoring.registry import list_meters
 
-    try:
-        factory, who = _as_tenant(tenant)
-        with factory() as s:  # type: ignore[operator]
-            rows = list_meters(s, who, site)
-    except OpenpcfError as exc:
-        fail(exc)
-        return
+    rows = _query(tenant, list_meters, site)
     table = Table()
     for col in ("meter", "equipment", "carrier", "unit", "reading", "factor", "scope"):
         table.add_column(col)
@@ -202,13 +210,7 @@ def status(
     """Live emissions of a site: each meter's latest minute, today, alerts, the allowance."""
     from openpcf.services.monitoring.live import live
 
-    try:
-        factory, who = _as_tenant(tenant)
-        with factory() as s:  # type: ignore[operator]
-            snap = live(s, who, site)
-    except OpenpcfError as exc:
-        fail(exc)
-        return
+    snap = _query(tenant, live, site)
     if format == "json":
         sys.stdout.write(snap.model_dump_json(indent=2) + "\n")
         return
@@ -244,14 +246,7 @@ def emissions_cmd(
     from openpcf.services.monitoring.live import emissions
 
     end = datetime.now(UTC)
-    try:
-        factory, who = _as_tenant(tenant)
-        with factory() as s:  # type: ignore[operator]
-            rows = emissions(s, who, site, resolution, end - timedelta(hours=hours),  # type: ignore[arg-type]
-                             end, by)  # type: ignore[arg-type]  # fmt: skip
-    except OpenpcfError as exc:
-        fail(exc)
-        return
+    rows = _query(tenant, emissions, site, resolution, end - timedelta(hours=hours), end, by)
     if format == "json":
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], indent=2) + "\n")
         return
@@ -274,13 +269,7 @@ def rejected_cmd(
     """Readings the ingestion service refused, with the reason."""
     from openpcf.services.monitoring.live import rejected
 
-    try:
-        factory, who = _as_tenant(tenant)
-        with factory() as s:  # type: ignore[operator]
-            rows = rejected(s, who, site, limit)
-    except OpenpcfError as exc:
-        fail(exc)
-        return
+    rows = _query(tenant, rejected, site, limit)
     table = Table()
     for col in ("received", "meter", "reason", "payload"):
         table.add_column(col)
@@ -308,12 +297,10 @@ def activity_cmd(
 
     try:
         volumes = [parse_produced(p) for p in produced]
-        factory, who = _as_tenant(tenant)
-        with factory() as s:  # type: ignore[operator]
-            result = activity(s, who, site, period, volumes)
     except OpenpcfError as exc:
         fail(exc)
         return
+    result = _query(tenant, activity, site, period, volumes)
     out_dir.mkdir(parents=True, exist_ok=True)
     for p in result:
         slug = p.product.rsplit(":", 1)[-1].replace("/", "-") or "product"

@@ -14,20 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from openpcf import config
+from openpcf.cli.common import FormatOption, OutputFormat, err, fail, out, platform_sessions
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.platform import Role, TenantKind
 from openpcf.services.platform import accounts
 
 if TYPE_CHECKING:
     from openpcf.services.platform.demo import DemoCredentials
-
-out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True, highlight=False, emoji=False)
 
 tenants_app = typer.Typer(help="Tenants (organisations) of the platform.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of a tenant and their personal tokens.", no_args_is_help=True)
@@ -37,27 +34,8 @@ clients_app = typer.Typer(
 store_app = typer.Typer(help="The platform database (schema migrations).", no_args_is_help=True)
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class TlsMode(StrEnum):
     self_signed = "self-signed"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-def _sessions():
-    from openpcf.store.db import sessions
-
-    return sessions()
-
-
-def _fail(exc: OpenpcfError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @tenants_app.command("create")
@@ -68,25 +46,27 @@ def tenants_create(
         TenantKind,
         typer.Option(help="enterprise, verifier (a verification body) or regulator."),
     ] = TenantKind.enterprise,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Create a tenant; its name becomes part of its product URNs."""
     try:
-        t = accounts.create_tenant(_sessions()(), accounts.operator(), name, display_name, kind)
+        t = accounts.create_tenant(
+            platform_sessions()(), accounts.operator(), name, display_name, kind
+        )
     except OpenpcfError as exc:
-        _fail(exc)
+        fail(exc)
         return
-    if format is Format.json:
+    if format is OutputFormat.json:
         sys.stdout.write(t.model_dump_json(indent=2) + "\n")
     else:
         out.print(f"{t.kind} tenant [bold]{escape(t.slug)}[/] created ({escape(t.name)})")
 
 
 @tenants_app.command("list")
-def tenants_list(format: FormatOption = Format.table) -> None:
+def tenants_list(format: FormatOption = OutputFormat.table) -> None:
     """All tenants."""
-    rows = accounts.list_tenants(_sessions()())
-    if format is Format.json:
+    rows = accounts.list_tenants(platform_sessions()())
+    if format is OutputFormat.json:
         sys.stdout.write(json.dumps([t.model_dump(mode="json") for t in rows], indent=2) + "\n")
         return
     table = Table()
@@ -109,13 +89,13 @@ def users_create(
     expires_days: Annotated[
         int, typer.Option(help="Days until the personal token expires; 0: never.")
     ] = 90,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Create a user and print a personal token (shown once: only its hash is stored)."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         new = accounts.create_user(
-            _sessions()(),
+            platform_sessions()(),
             accounts.operator(),
             tenant,
             email,
@@ -124,9 +104,9 @@ def users_create(
             token_days=expires_days or None,
         )
     except OpenpcfError as exc:
-        _fail(exc)
+        fail(exc)
         return
-    if format is Format.json:
+    if format is OutputFormat.json:
         sys.stdout.write(new.model_dump_json(indent=2) + "\n")
         return
     expires = f"{new.token.expires_at:%Y-%m-%d}" if new.token.expires_at else "never"
@@ -143,16 +123,18 @@ def clients_create(
     tenant: Annotated[str, typer.Argument(help="The client's tenant.")],
     name: Annotated[str, typer.Option(help="What the client is, e.g. 'ERP'.")] = "api client",
     role: Annotated[Role, typer.Option(help="Role the client acts with.")] = Role.member,
-    format: FormatOption = Format.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Create OAuth2 client credentials; the secret is shown once. Exchange them for a token:
     POST /auth/token with HTTP Basic client_id:client_secret, grant_type=client_credentials."""
     try:
-        creds = accounts.create_client(_sessions()(), accounts.operator(), tenant, name, role)
+        creds = accounts.create_client(
+            platform_sessions()(), accounts.operator(), tenant, name, role
+        )
     except OpenpcfError as exc:
-        _fail(exc)
+        fail(exc)
         return
-    if format is Format.json:
+    if format is OutputFormat.json:
         sys.stdout.write(creds.model_dump_json(indent=2) + "\n")
         return
     out.print(
@@ -232,11 +214,11 @@ def serve(
     base = f"{scheme}://{shown}:{port}"
     url = config.database_url()
     try:
-        factory = _sessions()
+        factory = platform_sessions()
         if demo:
             _print_demo(load_demo(factory), base)
     except OpenpcfError as exc:
-        _fail(exc)
+        fail(exc)
         return
     print(f"database: {_redacted(url)}", flush=True)
     print(f"openpcf API on {base}  (docs {base}/docs, OpenAPI {base}/openapi.json)", flush=True)

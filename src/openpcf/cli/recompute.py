@@ -7,7 +7,6 @@ its footprints are attributed to `operator:<login>` in the audit log.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,16 +14,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openpcf.cli.common import err, fail, out
+from openpcf.cli.common import FormatOption, OutputFormat, err, fail, out
 from openpcf.domain.errors import OpenpcfError
 from openpcf.services.platform import accounts
 from openpcf.services.recompute.report import RecomputeReport
 from openpcf.services.recompute.run import recompute as run_recompute
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def recompute(
@@ -42,7 +36,7 @@ def recompute(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compute and report; store nothing.")
     ] = False,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    format: FormatOption = OutputFormat.table,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -65,7 +59,7 @@ def recompute(
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=format is Format.json or not err.is_terminal,
+        disable=format is OutputFormat.json or not err.is_terminal,
     )
     tasks: dict[str, int] = {}
 
@@ -89,7 +83,7 @@ def recompute(
     except OpenpcfError as exc:
         fail(exc)
         return
-    if format is Format.json:
+    if format is OutputFormat.json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
         return
     _render(report)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import yaml
+from pydantic import BaseModel
 from rich.table import Table
 
 from openpcf.cli.common import FactorFiles, OutputFormat, err, out
@@ -174,12 +176,7 @@ def profiles_list() -> None:
 @profiles_app.command("show")
 def profiles_show(profile_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """One profile with every setting and its sources (YAML)."""
-    try:
-        p = profile(profile_id)
-    except OpenpcfError as exc:
-        _fail(exc)
-        return
-    sys.stdout.write(_yaml(p.model_dump(mode="json")))
+    _show_yaml(profile, profile_id)
 
 
 @rules_app.command("list")
@@ -198,13 +195,16 @@ def rules_list() -> None:
 @rules_app.command("show")
 def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """One product rule with every requirement and its sources (YAML)."""
+    _show_yaml(product_rule, rule_id)
+
+
+def _show_yaml(get: Callable[[str], BaseModel], item_id: str) -> None:
+    """The item `get` finds by id, as YAML on stdout (or the error, exit 1)."""
     try:
-        r = product_rule(rule_id)
+        item = get(item_id)
     except OpenpcfError as exc:
         _fail(exc)
         return
-    sys.stdout.write(_yaml(r.model_dump(mode="json")))
-
-
-def _yaml(data: object) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    sys.stdout.write(
+        yaml.safe_dump(item.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    )

@@ -8,10 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from openpcf import config
+from openpcf.cli.common import err
 from openpcf.domain.errors import OpenpcfError
 from openpcf.io.model_edit import input_yaml
 from openpcf.services.exchange.client import (
@@ -24,8 +24,6 @@ from openpcf.services.platform.accounts import operator
 from openpcf.store.db import sessions
 
 suppliers_app = typer.Typer(help="Suppliers' footprints over PACT.", no_args_is_help=True)
-
-err = Console(stderr=True, highlight=False, emoji=False)
 
 
 @suppliers_app.command("request")

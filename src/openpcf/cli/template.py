@@ -9,10 +9,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from openpcf.cli.common import err
+
 template_app = typer.Typer(help="Write templates to fill in (Excel BOM).", no_args_is_help=True)
 
 _out = Console(highlight=False, emoji=False)
-_err = Console(stderr=True, highlight=False, emoji=False)
 
 
 @template_app.command("excel")
@@ -39,5 +40,5 @@ def excel(
 
 
 def _fail(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(1)

@@ -8,6 +8,7 @@
 - `certification`: submission and review, signing, certificates, the public registry, the ledger.
 - `monitoring`: plant meters: registry, MQTT ingestion, live views, activity data for models.
 - `recompute`: recomputing every stored footprint when a factor set changes.
+- `policy`: the policy and standards tracker: documents by region and sector, maps of China.
 - `platform`: tenants, accounts, access rules, audit log, sign-in, TLS and the demo world.
 
 `errors` holds the service errors every domain raises (not found, forbidden, conflict).

@@ -10,5 +10,6 @@ from openpcf.store import (
     models_certification,  # noqa: F401
     models_monitoring,  # noqa: F401
     models_pact,  # noqa: F401
+    models_policy,  # noqa: F401
     models_recompute,  # noqa: F401
 )

@@ -33,7 +33,8 @@ class Base(DeclarativeBase):
     __audit_per_batch__: ClassVar[bool] = False
 
 
-def _created_at() -> Mapped[datetime]:
+def created_at_column() -> Mapped[datetime]:
+    """When the row was written, set by the database."""
     return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -49,7 +50,7 @@ class CertificateClaim(Base):
     product: Mapped[str] = mapped_column(String(500))
     kwh: Mapped[float] = mapped_column(Float)
     generation: Mapped[str] = mapped_column(String(50))
-    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    claimed_at: Mapped[datetime] = created_at_column()
     claimed_by: Mapped[str] = mapped_column(String(200))
 
 
@@ -63,7 +64,7 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     # enterprise | verifier (a verification body) | regulator; see domain.platform.TenantKind
     kind: Mapped[str] = mapped_column(String(20), server_default="enterprise")
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class User(Base):
@@ -77,7 +78,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
@@ -95,7 +96,7 @@ class ApiClient(Base):
     secret_hash: Mapped[str] = mapped_column(String(300))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
@@ -112,7 +113,7 @@ class PersonalToken(Base):
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -129,7 +130,7 @@ class AccessToken(Base):
     api_client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     client: Mapped[ApiClient] = relationship(lazy="joined")
@@ -149,7 +150,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(300))
     visibility: Mapped[str] = mapped_column(String(10))
     created_by: Mapped[str] = mapped_column(String(320))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     # UN CPC Ver.2.1 code (PACT v2 productCategoryCpc) and other classification URNs (0004)
     cpc: Mapped[str | None] = mapped_column(String(10))
     classifications: Mapped[list[str] | None] = mapped_column(JSON)
@@ -171,7 +172,7 @@ class ModelVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(320))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
     product: Mapped[Product] = relationship(lazy="joined")
 
@@ -191,7 +192,7 @@ class FactorSetVersion(Base):
     factors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(320))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(320))
 
@@ -221,7 +222,7 @@ class Calculation(Base):
     software_version: Mapped[str] = mapped_column(String(50))
     input_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(320))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
     product: Mapped[Product] = relationship(lazy="joined")
     model_version: Mapped[ModelVersion] = relationship()
@@ -242,7 +243,7 @@ class SupplierRequest(Base):
     status: Mapped[str] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)  # JSON: the footprints with provenance
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

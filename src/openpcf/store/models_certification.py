@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openpcf.store.models import Base, Calculation, Product, Tenant
-
-
-def _created_at() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
+from openpcf.store.models import Base, Calculation, Product, Tenant, created_at_column
 
 
 class Submission(Base):
@@ -33,7 +29,7 @@ class Submission(Base):
     state: Mapped[str] = mapped_column(String(20))
     sector: Mapped[str | None] = mapped_column(String(100))
     created_by: Mapped[str] = mapped_column(String(400))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(foreign_keys=[tenant_id], lazy="joined")
@@ -108,7 +104,7 @@ class SigningKey(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     owner: Mapped[str] = mapped_column(String(320))
     public_key: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openpcf.store.models import Base, _created_at
+from openpcf.store.models import Base, created_at_column
 
 
 class MonitoringSite(Base):
@@ -47,7 +47,7 @@ class MonitoringSite(Base):
     timezone: Mapped[str] = mapped_column(String(60))
     ets_sector: Mapped[str | None] = mapped_column(String(20))
     alert_above: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class MonitoringMeter(Base):
@@ -67,7 +67,7 @@ class MonitoringMeter(Base):
     factor: Mapped[dict[str, Any]] = mapped_column(JSON)
     rollover: Mapped[float | None] = mapped_column(Float)
     alert_above: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class MonitoringAllowance(Base):
@@ -82,7 +82,7 @@ class MonitoringAllowance(Base):
     year: Mapped[int] = mapped_column(Integer)
     tonnes_co2: Mapped[float] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class MonitoringReading(Base):

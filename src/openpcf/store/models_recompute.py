@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openpcf.store.models import Base, _created_at
+from openpcf.store.models import Base, created_at_column
 
 # 64-bit ids; SQLite's rowid alias must be declared INTEGER to autoincrement.
 BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -63,7 +63,7 @@ class RecomputeFactorSet(Base):
     set_version: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class RecomputeFactor(Base):
@@ -119,7 +119,7 @@ class RecomputeRun(Base):
     change_columns: Mapped[list[str]] = mapped_column(JSON)
     scheduler: Mapped[str] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(400))
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class RecomputedFootprint(Base):

@@ -434,16 +434,7 @@ def submission_action(
     comment: Annotated[str, Form()] = "",
 ) -> Response:
     here = f"/app/submissions/{submission_id}"
-    return workflow.act(
-        request,
-        user,
-        submission_id,
-        action,
-        comment,
-        back=here,
-        action_url=f"{here}/action",
-        full_page=lambda message: _submission_page(request, user, submission_id, message),
-    )
+    return workflow.act(request, user, submission_id, action, comment, here, _submission_page)
 
 
 # --- downloads: report and label --------------------------------------------------------------

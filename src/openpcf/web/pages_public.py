@@ -13,6 +13,7 @@ from openpcf.domain.certification import State
 from openpcf.io.charts import STAGE_COLOURS, STAGE_ORDER
 from openpcf.services.certification import certified_results, registry
 from openpcf.services.errors import NotFound
+from openpcf.services.policy.regions import certifying_policy
 from openpcf.web import i18n
 from openpcf.web.auth import MaybeUser, WebNotFound
 from openpcf.web.common import db
@@ -71,6 +72,7 @@ def product_page(request: Request, user: MaybeUser, certificate_id: str) -> Resp
             for e in registry.search(session, unit=entry.declared_unit, limit=50)
             if e.certificate_id != certificate_id
         ]
+        policy = certifying_policy(session, entry.province, entry.issued_at.date().isoformat())
     stages = [(s, entry.stages[s]) for s in STAGE_ORDER if s in entry.stages]
     stages += [(s, v) for s, v in entry.stages.items() if s not in STAGE_ORDER]
     ctx = {
@@ -78,6 +80,7 @@ def product_page(request: Request, user: MaybeUser, certificate_id: str) -> Resp
         "stages": stages,
         "stage_colours": STAGE_COLOURS,
         "similar": similar[:6],
+        "policy": policy,
     }
     return render(request, "public/product.html", ctx)
 

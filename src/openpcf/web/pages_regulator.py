@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from openpcf.domain.errors import OpenpcfError
 from openpcf.factors.bundled import bundled_set
 from openpcf.services.catalogue import coverage, factor_sets
+from openpcf.services.policy.regions import policies_without_certificates
 from openpcf.web.auth import Csrf, Regulator
 from openpcf.web.common import call, problems
 from openpcf.web.render import render
@@ -55,4 +56,6 @@ def publish(
 def coverage_page(request: Request, user: Regulator) -> Response:
     report = call(request, coverage.coverage, user.principal)
     top = max((r.products for r in report.by_province), default=0)
-    return render(request, "regulator/coverage.html", {"report": report, "top": top})
+    waiting = call(request, policies_without_certificates)
+    ctx = {"report": report, "top": top, "policies_without_certificates": waiting}
+    return render(request, "regulator/coverage.html", ctx)

@@ -79,13 +79,4 @@ def action(
     comment: Annotated[str, Form()] = "",
 ) -> Response:
     here = f"/verify/submissions/{submission_id}"
-    return workflow.act(
-        request,
-        user,
-        submission_id,
-        action,
-        comment,
-        back=here,
-        action_url=f"{here}/action",
-        full_page=lambda message: _evidence_page(request, user, submission_id, message),
-    )
+    return workflow.act(request, user, submission_id, action, comment, here, _evidence_page)

@@ -127,7 +127,11 @@ def nav_for(user: WebUser | None, lang: str) -> list[tuple[str, str, str]]:
             ("/regulate/coverage", t("Coverage"), "coverage"),
             ("/monitoring", t("Monitoring"), "monitoring"),
         ]
-    links += [("/registry", t("Registry"), "registry"), ("/compare", t("Compare"), "compare")]
+    links += [
+        ("/registry", t("Registry"), "registry"),
+        ("/compare", t("Compare"), "compare"),
+        ("/tracker", t("Policies"), "policies"),
+    ]
     return links
 
 

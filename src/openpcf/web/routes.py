@@ -21,6 +21,7 @@ PAGE_MODULES = (
     "openpcf.web.pages_enterprise",
     "openpcf.web.pages_verifier",
     "openpcf.web.pages_regulator",
+    "openpcf.web.pages_policy",
 )
 OPTIONAL_MODULES = ("openpcf.web.pages_monitoring",)
 

@@ -33,12 +33,13 @@ def act(
     submission_id: str,
     action: str,
     comment: str,
-    back: str,
-    action_url: str,
-    full_page: Callable[[str], Response],
+    here: str,
+    page: Callable[[Request, WebUser, str, str | None], Response],
 ) -> Response:
-    """Take `action`; on success a redirect to `back` (htmx: HX-Redirect), else the form with
-    the service's reason."""
+    """Take `action` (posted to `here`/action); on success a redirect to the submission's page
+    `here` (htmx: HX-Redirect), else the form with the service's reason: the actions partial
+    for htmx, the whole `page` (request, user, submission id, message) for a plain form."""
+    back, action_url = here, f"{here}/action"
     lang = language(request)
     error = None
     try:
@@ -62,7 +63,7 @@ def act(
     label = i18n.translate(lang, ACTION_LABELS.get(action, action))
     message = f"{label}: {error}"
     if not request.headers.get("hx-request"):
-        return full_page(message)
+        return page(request, user, submission_id, message)
     submission = submission_of(request, user, submission_id)
     ctx = {"submission": submission, "action_url": action_url, "action_error": message}
     return render(request, "_actions.html", ctx)

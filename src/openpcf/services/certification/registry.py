@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from openpcf import config
 from openpcf.domain.certification import Integrity, State, effective_state
 from openpcf.io.label import product_page_url
-from openpcf.services.certification.workflow import integrity_of
+from openpcf.services.certification.workflow import certificate_fields, integrity_of
 from openpcf.services.errors import NotFound
 from openpcf.services.platform.accounts import utc
 from openpcf.store.models import Tenant
@@ -213,23 +213,7 @@ def _status_is(status: State, now: datetime) -> ColumnElement[bool]:
 
 def _entry(cert: IssuedCertificate, now: datetime) -> RegistryEntry:
     return RegistryEntry(
-        certificate_id=cert.certificate_id,
+        **certificate_fields(cert),
         status=_status(cert, now),
-        product=cert.product_urn,
-        product_name=cert.product_name,
-        enterprise=cert.tenant.name,
-        tenant=cert.tenant.slug,
-        rule=cert.rule,
-        sector=cert.sector,
-        province=cert.province,
-        pcf=cert.pcf,
-        declared_unit=cert.declared_unit,
-        verifier=cert.verifier.slug,
-        verifier_name=cert.verifier.name,
-        issued_at=utc(cert.issued_at),  # type: ignore[arg-type]
-        valid_until=utc(cert.valid_until),  # type: ignore[arg-type]
-        published_at=utc(cert.published_at),
-        revoked_at=utc(cert.revoked_at),
-        revocation_reason=cert.revocation_reason,
         url=public_url(cert.certificate_id),
     )

@@ -26,6 +26,7 @@ import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
@@ -158,27 +159,34 @@ def certificate_info(session: Session, cert: IssuedCertificate) -> CertificateIn
         State.published if cert.published_at is not None else State.certified
     )  # fmt: skip
     return CertificateInfo(
-        certificate_id=cert.certificate_id,
+        **certificate_fields(cert),
         status=effective_state(state, cert.valid_until, now),
-        product=cert.product_urn,
-        product_name=cert.product_name,
-        tenant=cert.tenant.slug,
-        enterprise=cert.tenant.name,
-        verifier=cert.verifier.slug,
-        verifier_name=cert.verifier.name,
-        rule=cert.rule,
-        sector=cert.sector,
-        province=cert.province,
-        pcf=cert.pcf,
-        declared_unit=cert.declared_unit,
-        issued_at=utc(cert.issued_at),  # type: ignore[arg-type]
-        valid_until=utc(cert.valid_until),  # type: ignore[arg-type]
-        published_at=utc(cert.published_at),
-        revoked_at=utc(cert.revoked_at),
-        revocation_reason=cert.revocation_reason,
         integrity=integrity_of(session, cert),
         document=json.loads(cert.document),
     )
+
+
+def certificate_fields(cert: IssuedCertificate) -> dict[str, Any]:
+    """What a certificate's views (its full record, a registry entry) show of the stored row."""
+    return {
+        "certificate_id": cert.certificate_id,
+        "product": cert.product_urn,
+        "product_name": cert.product_name,
+        "tenant": cert.tenant.slug,
+        "enterprise": cert.tenant.name,
+        "verifier": cert.verifier.slug,
+        "verifier_name": cert.verifier.name,
+        "rule": cert.rule,
+        "sector": cert.sector,
+        "province": cert.province,
+        "pcf": cert.pcf,
+        "declared_unit": cert.declared_unit,
+        "issued_at": utc(cert.issued_at),
+        "valid_until": utc(cert.valid_until),
+        "published_at": utc(cert.published_at),
+        "revoked_at": utc(cert.revoked_at),
+        "revocation_reason": cert.revocation_reason,
+    }
 
 
 def integrity_of(session: Session, cert: IssuedCertificate) -> Integrity:
