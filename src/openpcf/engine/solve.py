@@ -319,6 +319,19 @@ def factorise(technosphere: sp.spmatrix) -> Factorisation:
     return fact
 
 
+def factorise_direct(technosphere: sp.spmatrix) -> Factorisation:
+    """An LU of I - A whatever its structure (block triangular, else COLAMD; never BiCGSTAB),
+    not cached: the reference iterative answers are checked against, and the last resort of a
+    sampled system that BiCGSTAB does not solve."""
+    csc = _canonical_csc(technosphere)
+    n = csc.shape[0]
+    m = (sp.identity(n, format="csc", dtype=np.float64) - csc).tocsc()
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    return Factorisation(_key_of(csc), n, _direct(m))
+
+
 def check_productive(fact: Factorisation) -> None:
     """For A >= 0 the system is productive iff (I - A)^-T 1 >= 1 everywhere.
 

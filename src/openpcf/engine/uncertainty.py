@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, gmres
 
 from openpcf.domain.uncertainty import LOGNORMAL, NO_UNCERTAINTY, NORMAL, TRIANGULAR, UNIFORM
-from openpcf.engine.solve import Factorisation, SingularSystem, factorise
+from openpcf.engine.solve import Factorisation, SingularSystem, factorise, factorise_direct
 
 #: Called with (iterations done, iterations in all).
 Progress = Callable[[int, int], None]
@@ -331,13 +331,14 @@ def _scipy_gmres(
 def direct_transposed_solves(
     base: sp.spmatrix, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, rhs: np.ndarray
 ) -> np.ndarray:
-    """The same solves by a fresh factorisation of each iteration's matrix (`solve.factorise`,
-    block triangular): the reference the Krylov path is checked against, and its last resort."""
+    """The same solves by a fresh LU of each iteration's matrix (`solve.factorise_direct`,
+    block triangular, never BiCGSTAB): the reference the Krylov paths are checked against, and
+    their last resort."""
     size = base.shape[0]
     out = np.empty_like(rhs, dtype=np.float64)
     for k in range(rhs.shape[0]):
         a_k = base + sp.csc_matrix((values[k], (rows, cols)), shape=(size, size))
-        out[k] = factorise(a_k).solve(rhs[k], transposed=True)
+        out[k] = factorise_direct(a_k).solve(rhs[k], transposed=True)
     return out
 
 
