@@ -224,6 +224,7 @@ def main() -> None:
     p.add_argument("--bw-iterations", type=int, default=10, help="Brightway IterativeLCA")
     p.add_argument("--lu-floor", action="store_true", help="also scipy's SuperLU of all I - A")
     p.add_argument("--no-mc", action="store_true")
+    p.add_argument("--only-mc", action="store_true", help="Monte Carlo alone")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -242,39 +243,43 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.systems.split(","):
             load = os.getloadavg()[0]
-            res = {side: spawn(side, name, args, Path(tmp)) for side in sides}
-            ours = res["openpcf"]
-            if ours is None:
+            if args.only_mc:
+                print(f"\n{name}: Monte Carlo alone; load average {load:.2f}")
+            res = {} if args.only_mc else {side: spawn(side, name, args, Path(tmp))
+                                           for side in sides}  # fmt: skip
+            ours = res.get("openpcf")
+            if ours is None and not args.only_mc:
                 continue
-            if name == "uslci":
-                ref = np.tile(systems.uslci_scores(), args.tiles)
-                ref_name = "USLCI's own scores (plain SuperLU), every region"
-            else:
-                ref = res["pardiso"]["scores"] if res["pardiso"] else ours["scores"]
-                ref_name = "PARDISO's direct solve"
-            print(f"\n{name}: {ours['processes']:,} processes; load average {load:.2f}; "
-                  f"reference: {ref_name}")  # fmt: skip
-            print(f"  {'side':<14}{'time':>11}{'vs openpcf':>12}{'peak MB':>10}"
-                  f"{'added MB':>10}  max rel. diff from reference")  # fmt: skip
-            for side, r in res.items():
-                if r is None:
-                    continue
-                diff = worst(r["scores"], ref) if "scores" in r else float("nan")
-                print(f"  {side:<14}{fmt_s(r['seconds']):>11}"
-                      f"{r['seconds'] / ours['seconds']:>11.1f}×{r['peak_mb']:>10.0f}"
-                      f"{r['peak_mb'] - r['before_mb']:>10.0f}  {diff:.1e}")  # fmt: skip
-            bw = res["bw-adjoint"]
-            if bw is not None:
-                ratio = bw["seconds"] / ours["seconds"]
-                print(f"  ratio Brightway adjoint / openpcf: {ratio:,.0f}× (target ≥ "
-                      f"{TARGETS[name]:g}×: {'MET' if ratio >= TARGETS[name] else 'MISSED'}); "
-                      f"openpcf {fmt_s(ours['seconds'])}"
-                      + ("" if name == "uslci" else f" (target ≤ 100 ms: "
-                         f"{'MET' if ours['seconds'] <= 0.1 else 'MISSED'})"))  # fmt: skip
-                print(f"  peak memory openpcf {ours['peak_mb']:.0f} MB, Brightway "
-                      f"{bw['peak_mb']:.0f} MB (added by the calculation: "
-                      f"{ours['peak_mb'] - ours['before_mb']:.0f} against "
-                      f"{bw['peak_mb'] - bw['before_mb']:.0f} MB)")  # fmt: skip
+            if not args.only_mc:  # every process's score, each side
+                if name == "uslci":
+                    ref = np.tile(systems.uslci_scores(), args.tiles)
+                    ref_name = "USLCI's own scores (plain SuperLU), every region"
+                else:
+                    ref = res["pardiso"]["scores"] if res["pardiso"] else ours["scores"]
+                    ref_name = "PARDISO's direct solve"
+                print(f"\n{name}: {ours['processes']:,} processes; load average {load:.2f}; "
+                      f"reference: {ref_name}")  # fmt: skip
+                print(f"  {'side':<14}{'time':>11}{'vs openpcf':>12}{'peak MB':>10}"
+                      f"{'added MB':>10}  max rel. diff from reference")  # fmt: skip
+                for side, r in res.items():
+                    if r is None:
+                        continue
+                    diff = worst(r["scores"], ref) if "scores" in r else float("nan")
+                    print(f"  {side:<14}{fmt_s(r['seconds']):>11}"
+                          f"{r['seconds'] / ours['seconds']:>11.1f}×{r['peak_mb']:>10.0f}"
+                          f"{r['peak_mb'] - r['before_mb']:>10.0f}  {diff:.1e}")  # fmt: skip
+                bw = res["bw-adjoint"]
+                if bw is not None:
+                    ratio = bw["seconds"] / ours["seconds"]
+                    print(f"  ratio Brightway adjoint / openpcf: {ratio:,.0f}× (target ≥ "
+                          f"{TARGETS[name]:g}×: {'MET' if ratio >= TARGETS[name] else 'MISSED'}); "
+                          f"openpcf {fmt_s(ours['seconds'])}"
+                          + ("" if name == "uslci" else f" (target ≤ 100 ms: "
+                             f"{'MET' if ours['seconds'] <= 0.1 else 'MISSED'})"))  # fmt: skip
+                    print(f"  peak memory openpcf {ours['peak_mb']:.0f} MB, Brightway "
+                          f"{bw['peak_mb']:.0f} MB (added by the calculation: "
+                          f"{ours['peak_mb'] - ours['before_mb']:.0f} against "
+                          f"{bw['peak_mb'] - bw['before_mb']:.0f} MB)")  # fmt: skip
             if args.no_mc:
                 continue
             mc = spawn("mc-openpcf", name, args, Path(tmp))

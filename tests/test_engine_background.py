@@ -95,3 +95,24 @@ def test_dask_runs_the_batches_to_the_same_numbers(database, kind: str) -> None:
         remote = bg.background_scores(*args, submit=client.submit)
     assert np.array_equal(remote.scores, local.scores)
     assert (remote.steps, remote.direct) == (local.steps, local.direct)
+
+
+def test_the_check_bound_without_a_product_is_the_absolute_operator() -> None:
+    """For A_c >= 0 and x >= 0, (I + A_c)^T x = 2x - (I - A_c)^T x: the componentwise check of
+    a batch takes its bound from the residual's product (krylov.componentwise_ok)."""
+    rng = np.random.default_rng(4)
+    n, e, k = 50, 200, 3
+    rows, cols = rng.integers(0, n, e), rng.integers(0, n, e)
+    values = rng.uniform(0.0, 0.1, (k, e))
+    base = sp.csc_matrix(sp.random(n, n, density=0.05, random_state=5)) * 0.1
+    x = rng.random((n, k))
+    a = [base + sp.csc_matrix((values[c], (rows, cols)), shape=(n, n)) for c in range(k)]
+    exact = np.column_stack([(sp.identity(n) + a[c]).T @ x[:, c] for c in range(k)])
+    scatter = sp.csr_matrix((np.ones(e), (cols, np.arange(e))), shape=(n, e))
+    gather = sp.csr_matrix((np.ones(e), (np.arange(e), rows)), shape=(e, n))
+    base_t = sp.csr_matrix(base.T)
+    op = bg._BatchOperator(gather, scatter, np.ascontiguousarray(values.T), base_t)
+    absolute = bg._BatchOperator(gather, scatter, np.ascontiguousarray(values.T), base_t, True)
+    assert absolute.nonnegative
+    np.testing.assert_allclose(absolute(x), exact, rtol=1e-13)
+    np.testing.assert_allclose(2 * x - op(x), exact, rtol=1e-13)

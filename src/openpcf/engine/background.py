@@ -284,6 +284,12 @@ class _BatchOperator:
                  base_t: sp.csr_matrix | None, absolute: bool = False) -> None:  # fmt: skip
         self.rows, self.scatter, self.base_t, self.absolute = rows, scatter, base_t, absolute
         self.vt = vt  # (entries × k), the sampled values (their magnitudes when absolute)
+        # every A_c >= 0: the componentwise check needs no product of its own (krylov)
+        self.nonnegative = (
+            absolute
+            and bool(np.all(vt >= 0))
+            and (base_t is None or bool(np.all(base_t.data >= 0)))
+        )
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         gathered = self.rows @ y  # a sparse product gathers rows faster than indexing
@@ -330,7 +336,8 @@ def iterative_transposed_solves(
     gather = sp.csr_matrix((np.ones(cols.size), (entries, rows)), shape=(cols.size, size))
     vt = np.ascontiguousarray(values.T)
     op = _BatchOperator(gather, scatter, vt, base_t)
-    abs_op = _BatchOperator(gather, scatter, np.abs(vt),
+    nonnegative = bool(np.all(vt >= 0)) and (base_t is None or bool(np.all(base_t.data >= 0)))
+    abs_op = _BatchOperator(gather, scatter, vt if nonnegative else np.abs(vt),
                             abs(base_t) if base_t is not None else None, True)  # fmt: skip
     diag = np.repeat(1.0 - sp.csc_matrix(base).diagonal()[:, None], k, axis=1)
     on_diag = rows == cols
