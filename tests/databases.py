@@ -4,6 +4,7 @@ unreachable; a failure in CI, where OPENPCF_REQUIRE_SERVICES=1)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -47,6 +48,9 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
     try:
         yield url
     finally:
+        # A session a test left open holds its connection in a transaction until the garbage
+        # collector finalises it; DROP SCHEMA would wait for it forever.
+        gc.collect()
         dispose_engine(url)
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -77,38 +77,46 @@ def test_product_standards_come_from_the_rules_that_cite_them() -> None:
     assert by_id["gb-t-24067-2024"].effective == "2025-03-01"
 
 
+def read(url: str, use_case, *args):  # type: ignore[no-untyped-def]
+    """A read on a session closed afterwards (an open one would block dropping the test schema)."""
+    with sessions(url)() as session:
+        return use_case(session, *args)
+
+
 @pytest.fixture
 def world(database_url: str):
     return make_web_world(database_url)
 
 
 def test_filters_and_search(world) -> None:
-    session = sessions(world.url)()
+    with sessions(world.url)() as session:
 
-    def ids(**kw: object) -> set[str]:
-        return {d.id for d in documents.list_documents(session, PolicyFilter(**kw))}
+        def ids(**kw: object) -> set[str]:
+            return {d.id for d in documents.list_documents(session, PolicyFilter(**kw))}
 
-    assert ids(region="CN-QH") == {"qh-2025-data-centre-renewables"}
-    with_national = ids(region="CN-QH", include_national=True)
-    assert "gb-t-24067-2024" in with_national and "qh-2025-data-centre-renewables" in with_national
-    assert ids(type=PolicyType.data_centres) == {
-        "qh-2025-data-centre-renewables", "nm-2025-data-centre-renewables",
-        "gz-2025-big-data-plan", "nm-2025-green-power-computing-centre",
-    }  # fmt: skip
-    assert ids(status=PolicyStatus.draft) == {
-        "zj-2025-pcf-policy-draft",
-        "cq-2025-pcf-policy-draft",
-    }
-    assert "xj-2025-pcf-labelling-plan" in ids(sector="photovoltaics")
-    assert ids(q="qinghai renewable") == {"qh-2025-data-centre-renewables"}  # issuer and text
-    assert ids(q="100 % renewable") == {"qh-2025-data-centre-renewables"}
-    assert ids(q="电解铝") == {"gb-t-44905-2024"}  # Chinese titles are searched too
-    # A date range compares at the coarser precision: a document dated only "2024" may fall
-    # in September 2024, so it is listed; one dated 2024-08-23 is not.
-    september = ids(date_from="2024-09", date_to="2024-09")
-    assert "cn-2024-label-pilot-notice" in september and "gb-t-24067-2024" not in september
-    assert {d.date for d in seed_documents() if d.id in september} == {"2024-09-09", "2024"}
-    assert ids(kind=PolicyKind.standard, rule="hydrogen") == {"t-cpcif-0466-2025"}
+        assert ids(region="CN-QH") == {"qh-2025-data-centre-renewables"}
+        with_national = ids(region="CN-QH", include_national=True)
+        assert (
+            "gb-t-24067-2024" in with_national and "qh-2025-data-centre-renewables" in with_national
+        )
+        assert ids(type=PolicyType.data_centres) == {
+            "qh-2025-data-centre-renewables", "nm-2025-data-centre-renewables",
+            "gz-2025-big-data-plan", "nm-2025-green-power-computing-centre",
+        }  # fmt: skip
+        assert ids(status=PolicyStatus.draft) == {
+            "zj-2025-pcf-policy-draft",
+            "cq-2025-pcf-policy-draft",
+        }
+        assert "xj-2025-pcf-labelling-plan" in ids(sector="photovoltaics")
+        assert ids(q="qinghai renewable") == {"qh-2025-data-centre-renewables"}  # issuer and text
+        assert ids(q="100 % renewable") == {"qh-2025-data-centre-renewables"}
+        assert ids(q="电解铝") == {"gb-t-44905-2024"}  # Chinese titles are searched too
+        # A date range compares at the coarser precision: a document dated only "2024" may fall
+        # in September 2024, so it is listed; one dated 2024-08-23 is not.
+        september = ids(date_from="2024-09", date_to="2024-09")
+        assert "cn-2024-label-pilot-notice" in september and "gb-t-24067-2024" not in september
+        assert {d.date for d in seed_documents() if d.id in september} == {"2024-09-09", "2024"}
+        assert ids(kind=PolicyKind.standard, rule="hydrogen") == {"t-cpcif-0466-2025"}
 
 
 def _doc(**changes: object) -> PolicyInput:
@@ -126,16 +134,15 @@ def test_a_regulators_edit_is_a_new_audited_version_and_the_old_one_stays(world)
     gov = world.principal("admin@gov.example")
     documents.create(factory(), gov, "js-2026-label-plan", _doc(), "new plan")
     documents.edit(factory(), gov, "js-2026-label-plan", _doc(status="in-force"), "in force")
-    session = factory()
-    history = documents.versions(session, "js-2026-label-plan")
+    history = read(world.url, documents.versions, "js-2026-label-plan")
     assert [(v.version, v.status) for v in history] == [
         (1, PolicyStatus.issued), (2, PolicyStatus.in_force)]  # fmt: skip
-    assert documents.document(session, "js-2026-label-plan").version == 2
+    assert read(world.url, documents.document, "js-2026-label-plan").version == 2
     # Editing a seeded document makes version 2; the seed stays version 1.
     documents.edit(factory(), gov, "gb-t-24067-2024", documents.as_input(
-        documents.document(factory(), "gb-t-24067-2024")).model_copy(update={"note": "checked"}),
+        read(world.url, documents.document, "gb-t-24067-2024")).model_copy(update={"note": "checked"}),
         "primary text read")  # fmt: skip
-    assert [v.changed_by for v in documents.versions(factory(), "gb-t-24067-2024")] == [
+    assert [v.changed_by for v in read(world.url, documents.versions, "gb-t-24067-2024")] == [
         "seed", gov.actor]  # fmt: skip
     with factory() as s:
         audit = s.scalars(select(AuditEntry).where(AuditEntry.entity == "policy_versions")).all()
@@ -167,12 +174,12 @@ def test_a_superseded_policy_stays_readable_with_its_successor(world) -> None:
     documents.create(factory(), gov, "js-2026-label-plan", _doc())
     documents.create(factory(), gov, "js-2027-label-plan", _doc(date="2027-01-01"))
     documents.supersede(factory(), gov, "js-2026-label-plan", "js-2027-label-plan", "replaced")
-    old = documents.document(factory(), "js-2026-label-plan")
-    new = documents.document(factory(), "js-2027-label-plan")
+    old = read(world.url, documents.document, "js-2026-label-plan")
+    new = read(world.url, documents.document, "js-2027-label-plan")
     assert old.status is PolicyStatus.superseded and old.superseded_by == "js-2027-label-plan"
     assert new.supersedes == "js-2026-label-plan"
     # Its first version is still served as it was.
-    assert documents.version(factory(), "js-2026-label-plan", 1).status is PolicyStatus.issued
+    assert read(world.url, documents.version, "js-2026-label-plan", 1).status is PolicyStatus.issued
     client = TestClient(create_app(world.url))
     page = client.get("/tracker/js-2026-label-plan").text
     assert 'id="superseded"' in page and 'href="/tracker/js-2027-label-plan"' in page
@@ -208,54 +215,54 @@ def test_api_writes_need_a_regulator_and_answer_the_document(world) -> None:
 
 
 def test_province_pages_show_policies_grid_factors_and_data_centres(world) -> None:
-    session = sessions(world.url)()
-    qh = regions.province_view(session, "CN-QH")
-    assert [r.requirement for r in qh.data_centre_requirements] == [
-        "new or expanded data centres 100 % renewable from 2025"]  # fmt: skip
-    js = {g.year: g.kg_co2_per_kwh for g in regions.province_view(session, "CN-JS").grid}
-    # MEE/NBS announcement 2024 No. 12, annex 1: Jiangsu 2021 0.6451 kg CO2/kWh
-    assert js[2021] == pytest.approx(0.6451)
-    client = TestClient(create_app(world.url))
-    page = client.get("/tracker/regions/CN-XJ", headers={"accept-language": "zh"}).text
-    assert "新疆" in page and 'href="/tracker/xj-2025-pcf-labelling-plan"' in page
+    with sessions(world.url)() as session:
+        qh = regions.province_view(session, "CN-QH")
+        assert [r.requirement for r in qh.data_centre_requirements] == [
+            "new or expanded data centres 100 % renewable from 2025"]  # fmt: skip
+        js = {g.year: g.kg_co2_per_kwh for g in regions.province_view(session, "CN-JS").grid}
+        # MEE/NBS announcement 2024 No. 12, annex 1: Jiangsu 2021 0.6451 kg CO2/kWh
+        assert js[2021] == pytest.approx(0.6451)
+        client = TestClient(create_app(world.url))
+        page = client.get("/tracker/regions/CN-XJ", headers={"accept-language": "zh"}).text
+        assert "新疆" in page and 'href="/tracker/xj-2025-pcf-labelling-plan"' in page
 
 
 def test_certificates_name_the_policy_they_were_issued_under(world) -> None:
-    session = sessions(world.url)()
-    xj = regions.certifying_policy(session, "CN-XJ", "2025-08-01")
-    assert xj is not None and xj.id == "xj-2025-pcf-labelling-plan"
-    # Jiangsu has no labelling policy of its own in the seed: the newest national one applies.
-    js = regions.certifying_policy(session, "CN-JS", "2025-08-01")
-    assert js is not None and js.id == "cn-2025-certification-catalogue-1"
-    cert = published_certificate(world)  # the demo LFP cell, made in Jiangsu
-    page = TestClient(create_app(world.url)).get(f"/p/{cert}").text
-    assert 'id="issued-under"' in page
+    with sessions(world.url)() as session:
+        xj = regions.certifying_policy(session, "CN-XJ", "2025-08-01")
+        assert xj is not None and xj.id == "xj-2025-pcf-labelling-plan"
+        # Jiangsu has no labelling policy of its own in the seed: the newest national one applies.
+        js = regions.certifying_policy(session, "CN-JS", "2025-08-01")
+        assert js is not None and js.id == "cn-2025-certification-catalogue-1"
+        cert = published_certificate(world)  # the demo LFP cell, made in Jiangsu
+        page = TestClient(create_app(world.url)).get(f"/p/{cert}").text
+        assert 'id="issued-under"' in page
 
 
 def test_regulator_sees_provinces_with_policies_and_no_certificates(world) -> None:
-    session = sessions(world.url)()
-    waiting = {p.code for p in regions.policies_without_certificates(session)}
-    assert {"CN-XJ", "CN-BJ", "CN-QH"} <= waiting and "CN-ZJ" not in waiting  # ZJ: draft only
-    client = TestClient(create_app(world.url))
-    sign_in(client, "admin@gov.example")
-    page = client.get("/regulate/coverage").text
-    assert 'id="policy-no-certificates"' in page and 'href="/tracker/regions/CN-XJ"' in page
+    with sessions(world.url)() as session:
+        waiting = {p.code for p in regions.policies_without_certificates(session)}
+        assert {"CN-XJ", "CN-BJ", "CN-QH"} <= waiting and "CN-ZJ" not in waiting  # ZJ: draft only
+        client = TestClient(create_app(world.url))
+        sign_in(client, "admin@gov.example")
+        page = client.get("/regulate/coverage").text
+        assert 'id="policy-no-certificates"' in page and 'href="/tracker/regions/CN-XJ"' in page
 
 
 def test_the_map_draws_every_province_with_names_in_both_languages(world) -> None:
     assert {o.code for o in outlines()} == {p.code for p in PROVINCES}
     assert all(o.path for o in outlines())  # Taiwan, Hong Kong and Macao included
     assert next(o for o in outlines() if o.code == "CN-HI").inset  # the South China Sea islands
-    session = sessions(world.url)()
-    for lang, name in (("zh", "台湾"), ("en", "Hong Kong")):
-        drawn = etree.fromstring(maps.map_svg(session, maps.MapView.policy, lang).encode())
-        regions_drawn = {
-            p.get("data-region") for p in drawn.iter("{*}path") if p.get("data-region")
-        }
-        assert regions_drawn == {p.code for p in PROVINCES}
-        labels = {t.text for t in drawn.iter("{*}text") if t.get("data-label")}
-        assert name in labels and len(labels) == len(PROVINCES)
-    grid = maps.map_svg(session, maps.MapView.grid, "en", 2021)
-    assert "Jiangsu: 0.6451" in grid
-    with pytest.raises(InvalidRequest, match="published years"):
-        maps.map_svg(session, maps.MapView.grid, "en", 2015)
+    with sessions(world.url)() as session:
+        for lang, name in (("zh", "台湾"), ("en", "Hong Kong")):
+            drawn = etree.fromstring(maps.map_svg(session, maps.MapView.policy, lang).encode())
+            regions_drawn = {
+                p.get("data-region") for p in drawn.iter("{*}path") if p.get("data-region")
+            }
+            assert regions_drawn == {p.code for p in PROVINCES}
+            labels = {t.text for t in drawn.iter("{*}text") if t.get("data-label")}
+            assert name in labels and len(labels) == len(PROVINCES)
+        grid = maps.map_svg(session, maps.MapView.grid, "en", 2021)
+        assert "Jiangsu: 0.6451" in grid
+        with pytest.raises(InvalidRequest, match="published years"):
+            maps.map_svg(session, maps.MapView.grid, "en", 2015)

@@ -42,7 +42,8 @@ class WebWorld:
     calculations: dict[str, str] = field(default_factory=dict)  # "tenant/slug" -> calc id
 
     def principal(self, email: str) -> Principal:
-        found = principal_for_user(sessions(self.url)(), email)
+        with sessions(self.url)() as session:
+            found = principal_for_user(session, email)
         assert found is not None
         return found[0]
 
