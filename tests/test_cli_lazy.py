@@ -75,3 +75,10 @@ def test_calc_default_profile_is_the_calculations() -> None:
     from openpcf.services.calculation.calculate import DEFAULT_PROFILE as SERVICE_DEFAULT
 
     assert DEFAULT_PROFILE == SERVICE_DEFAULT
+
+
+def test_every_command_module_is_listed() -> None:
+    """A command module added to openpcf/cli/ must be listed in COMMANDS, or its commands would
+    silently be missing from `openpcf`."""
+    modules = {p.stem for p in (ROOT / "src" / "openpcf" / "cli").glob("*.py")}
+    assert modules - {"__init__", "common"} == {module for module, *_ in COMMANDS.values()}
