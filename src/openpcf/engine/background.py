@@ -9,9 +9,9 @@ How each batch of iterations is solved, by the kind of the mean system's `Factor
 - an LU (block triangular): GMRES preconditioned by it, vectorised over the batch
   (`uncertainty.krylov_transposed_solves`);
 - BiCGSTAB, for a system with a large cyclic core (`solve._solver`): BiCGSTAB again on the
-  batch's sampled systems as one block-diagonal operator, Jacobi-preconditioned by each
-  iteration's own diagonal, started from the mean system's solution (a sample moves scores by
-  a few per cent, so few iterations are left), each answer checked score by score
+  batch's sampled systems as one operator, preconditioned by I + mean(A)^T (Jacobi when a
+  process consumes its own product), started from the mean system's solution (a sample moves
+  scores by a few per cent, so few iterations are left), each answer checked score by score
   (`krylov.solve_checked`); an iteration that does not converge gets its own factorisation.
 
 Batch b draws from SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, b)): a result depends
