@@ -155,11 +155,12 @@ def _entries(m: sp.csc_matrix, start: int, kind: str, biosphere: bool) -> Uncert
 
 
 def openpcf_all_scores(db: BenchDatabase) -> np.ndarray:
-    """Every process's kg CO2e per unit, from the entry arrays: matrices, then `openpcf_core`."""
+    """Every process's kg CO2e per unit, from the entry arrays: A as a matrix, B^T w (the one
+    vector of the biosphere the scores need) summed from B's entries, then `openpcf_core`."""
     n, au, bu = db.processes, db.a_uncertain, db.b_uncertain
     a = sp.csc_matrix((au.value, (au.row, au.col)), shape=(n, n))
-    b = sp.csc_matrix((bu.value, (bu.row, bu.col)), shape=(len(db.flows), n))
-    return openpcf_core(a, np.asarray(b.T @ db.weights).ravel())
+    rhs = np.bincount(bu.col, weights=bu.value * db.weights[bu.row], minlength=n)
+    return openpcf_core(a, rhs)
 
 
 def openpcf_core(a: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
@@ -171,10 +172,10 @@ def openpcf_core(a: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
 
 
 def largest_upstream(db: BenchDatabase, sample: int = 200, seed: int = 0) -> int:
-    """The process that draws on the most others (its upstream: `engine.uncertainty.upstream_of`),
+    """The process that draws on the most others (its upstream: `engine.background.upstream_of`),
     the hardest product for a Monte Carlo restricted to a product's upstream; among all processes
     up to 2,000, else among a random `sample`."""
-    from openpcf.engine.uncertainty import upstream_of
+    from openpcf.engine.background import upstream_of
 
     n = db.processes
     pool = np.arange(n) if n <= 2000 else np.random.default_rng(seed).choice(n, sample, False)
@@ -392,6 +393,7 @@ def versions() -> str:
 def main() -> None:
     from rich.console import Console
 
+    from openpcf.engine import background as bg
     from openpcf.engine import uncertainty as mc
     from openpcf.engine.solve import factorise
 
@@ -523,7 +525,7 @@ def main() -> None:
     seed = np.random.SeedSequence(args.seed)
 
     def ours_mc(wanted: np.ndarray, a_unc: UncertainEntries, iterations: int) -> Any:
-        return mc.background_scores(fact, db.a, a_unc, db.b, db.b_uncertain, db.weights,
+        return bg.background_scores(fact, db.a, a_unc, db.b, db.b_uncertain, db.weights,
                                     wanted, iterations, seed)  # fmt: skip
 
     cpu = time.process_time()

@@ -135,6 +135,7 @@ def main() -> None:
     os.environ["OPENPCF_HOME"] = str(work / "home")
     # imported after OPENPCF_HOME is set, so nothing touches the user's databases
     from openpcf.domain.lci import UncertainEntries
+    from openpcf.engine import background as bg
     from openpcf.engine import uncertainty as mc
     from openpcf.services.calculation.calculate import accounting_for, calculate
     from openpcf.services.calculation.project import load_project
@@ -202,7 +203,7 @@ def main() -> None:
     every = np.arange(n)
     seq = np.random.SeedSequence(args.seed, spawn_key=(1,))
     start = time.perf_counter()
-    whole = mc.background_scores(fact, db.technosphere, a_unc, db.biosphere, b_unc, weights,
+    whole = bg.background_scores(fact, db.technosphere, a_unc, db.biosphere, b_unc, weights,
                                  every, args.iterations, seq)  # fmt: skip
     t_whole = time.perf_counter() - start
     rows.append((f"engine: every process's score, {args.iterations:,} iterations",
@@ -212,10 +213,10 @@ def main() -> None:
 
     k = min(args.check, args.iterations)
     start = time.perf_counter()
-    direct = mc.background_scores(fact, db.technosphere, a_unc, db.biosphere, b_unc, weights,
+    direct = bg.background_scores(fact, db.technosphere, a_unc, db.biosphere, b_unc, weights,
                                   every, k, seq, solver="direct")  # fmt: skip
     t_direct = time.perf_counter() - start
-    krylov = mc.background_scores(fact, db.technosphere, a_unc, db.biosphere, b_unc, weights,
+    krylov = bg.background_scores(fact, db.technosphere, a_unc, db.biosphere, b_unc, weights,
                                   every, k, seq)  # fmt: skip
     worst = float(np.max(np.abs(krylov.scores - direct.scores) / np.abs(direct.scores)))
     rows.append((f"check: Krylov (rtol {mc.RTOL:g}) vs LU per iteration ({k} iterations)",
@@ -233,7 +234,7 @@ def main() -> None:
                      f"(mean - deterministic) / SE = {z:+.2f}; relative "
                      f"{(u.mean - det) / det:+.2e} (second-order bias of A's uncertainty)"))  # fmt: skip
         column = find_process(db, f"process {product}").index
-        only_b = mc.background_scores(fact, db.technosphere, UncertainEntries.empty(),
+        only_b = bg.background_scores(fact, db.technosphere, UncertainEntries.empty(),
                                       db.biosphere, b_unc, weights, np.array([column]),
                                       args.iterations, seq)  # fmt: skip
         s = mc.summary(only_b.scores[:, 0])

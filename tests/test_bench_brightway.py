@@ -14,6 +14,7 @@ import pytest
 
 from openpcf.domain.lci import UncertainEntries
 from openpcf.domain.uncertainty import LOGNORMAL, NORMAL, TRIANGULAR, UNIFORM
+from openpcf.engine import background as bg
 from openpcf.engine import uncertainty as mc
 from openpcf.engine.solve import check_productive, factorise
 
@@ -86,7 +87,7 @@ def test_monte_carlo_mean_agrees_with_the_deterministic_score_for_symmetric_dist
     j = bench.largest_upstream(db)
     seed = np.random.SeedSequence(11)
     for a_unc in (UncertainEntries.empty(), db.a_uncertain):
-        run = mc.background_scores(fact, db.a, a_unc, db.b, db.b_uncertain, db.weights,
+        run = bg.background_scores(fact, db.a, a_unc, db.b, db.b_uncertain, db.weights,
                                    np.array([j]), 4000, seed)  # fmt: skip
         s = mc.summary(run.scores[:, 0])
         assert s.sd > 0.01 * det[j]  # something was sampled

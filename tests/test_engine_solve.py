@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 
 from openpcf.engine import solve
 from openpcf.engine.solve import (
@@ -88,3 +89,129 @@ def test_singular_and_unproductive() -> None:
     unproductive = factorise(sp.csc_matrix(np.array([[0.0, 2.0], [1.0, 0.0]])))
     with pytest.raises(SingularSystem):
         check_productive(unproductive)
+
+
+# ---- large cyclic blocks: BiCGSTAB, checked against a direct solve -------------------------
+
+
+def _cyclic_core(n: int, core: int, shape: str, seed: int, radius: float = 0.45) -> sp.csc_matrix:
+    """An ecoinvent-like system in small: `core` processes in one strongly connected block (a
+    ring through them, then about 8 random inputs each, drawn from popular "hub" suppliers or
+    uniformly), the rest consuming the core and each other hierarchically; columns scaled to
+    sums of 0.05 to `radius` (so the spectral radius of A is below `radius`); shuffled."""
+    rng = np.random.default_rng(seed)
+    cols = np.repeat(np.arange(n), rng.poisson(7, n) + 1)
+    if shape == "hub":
+        pop = 1.0 / np.arange(1, core + 1) ** 1.1
+        src = rng.choice(core, size=cols.size, p=pop / pop.sum())
+    else:
+        src = rng.integers(0, core, cols.size)
+    local = (cols >= core) & (rng.random(cols.size) < 0.4)
+    src[local] = core + (rng.random(int(local.sum())) * (cols[local] - core)).astype(np.int64)
+    rows = np.r_[src, (np.arange(core) + 1) % core]
+    cols = np.r_[cols, np.arange(core)]
+    keep = rows != cols
+    perm = rng.permutation(n)
+    a = sp.csc_matrix((rng.lognormal(0, 1, int(keep.sum())), (perm[rows[keep]], perm[cols[keep]])),
+                      shape=(n, n))  # fmt: skip
+    a.sum_duplicates()
+    colsum = np.asarray(a.sum(axis=0)).ravel()
+    want = rng.uniform(0.05, radius, n)
+    return sp.csc_matrix(a @ sp.diags(np.divide(want, colsum, out=np.zeros(n), where=colsum > 0)))
+
+
+def _direct(a: sp.csc_matrix) -> splu:
+    """The reference: one plain SuperLU of all of I - A, no block structure, no Krylov."""
+    return splu(sp.csc_matrix(sp.identity(a.shape[0]) - a), permc_spec="COLAMD")
+
+
+def _agree(x: np.ndarray, ref: np.ndarray, rtol: float = 1e-10) -> None:
+    """Every score within rtol of the direct one (relative, score by score)."""
+    assert np.all(np.abs(x - ref) <= rtol * np.abs(ref)), float(
+        np.max(np.abs(x - ref) / np.maximum(np.abs(ref), 1e-300))
+    )
+
+
+@pytest.mark.parametrize("shape", ["hub", "random"])
+def test_krylov_block_agrees_with_a_direct_solve(shape: str) -> None:
+    n, core = 1600, 1200
+    a = _cyclic_core(n, core, shape, seed=7)
+    fact = factorise(a)
+    blocks = fact.krylov_blocks
+    # the core would fill an LU: the whole system goes to BiCGSTAB (solve._solver)
+    assert [b.shape for b in blocks] == [(n, n)]
+    lu = _direct(a)
+    b = np.random.default_rng(8).random((6, n)) * np.logspace(-6, 3, 6)[:, None]
+    _agree(footprints_of_all_processes(fact, b), lu.solve(b.T, trans="T"))
+    d = np.zeros(n)
+    d[[3, 900]] = [1.0, 2.5]
+    _agree(supply_for(fact, d), lu.solve(d))
+    for j in (0, 5, n - 1):
+        _agree(inventory_for(fact, b, j), b @ lu.solve(np.eye(n)[:, j]))
+    check_productive(fact)
+    assert blocks[0].iterations > 0
+    assert blocks[0].fallbacks == 0  # productive: BiCGSTAB converged every time
+
+
+def test_krylov_falls_back_to_the_block_lu_when_it_does_not_converge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from openpcf.engine import krylov
+
+    a = _cyclic_core(1300, 1100, "random", seed=9)
+    fact = factorise(a)
+    (whole,) = fact.krylov_blocks
+    monkeypatch.setattr(krylov, "MAXITER", 2)  # far too few: neither Jacobi nor ILU gets there
+    monkeypatch.setattr(krylov, "REFINEMENTS", 1)
+    b = np.random.default_rng(10).random((3, 1300))
+    _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"))
+    assert whole.fallbacks == 3
+    # the fallback is the block triangular LU, whose core is BiCGSTAB's again, and fell back
+    # to the core's own LU in turn
+    btf = whole.lu()
+    assert isinstance(btf, BlockTriangularLU)
+    (core,) = [seg.lu for seg in btf.segments if not hasattr(seg.lu, "L")]
+    assert core.shape == (1100, 1100) and core.fallbacks == 3
+
+
+def test_unproductive_core_is_still_solved_exactly_and_reported() -> None:
+    """A core whose products need more than a unit of themselves (every column of A sums to
+    1.5, and the core's columns draw on the core alone: spectral radius 1.5): whatever path
+    solves it, the answer is the direct one, and `check_productive` refuses it."""
+    a = _cyclic_core(1300, 1100, "random", seed=11)
+    a = sp.csc_matrix(a @ sp.diags(1.5 / np.asarray(a.sum(axis=0)).ravel()))
+    fact = factorise(a)
+    assert fact.krylov_blocks
+    b = np.random.default_rng(12).random((2, 1300))
+    _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"), rtol=1e-8)
+    with pytest.raises(SingularSystem):
+        check_productive(fact)
+
+
+def test_singular_core_raises_on_solve() -> None:
+    """Columns of the core summing to exactly 1 (every product consumed in full within the
+    core): I - A is singular; BiCGSTAB cannot converge and the fallback LU says so."""
+    n = 1200
+    rng = np.random.default_rng(13)
+    a = sp.random(n, n, density=8 / n, random_state=14, format="csc", data_rvs=rng.random)
+    a = sp.csc_matrix(a + sp.diags(np.ones(n - 1), 1) + sp.diags([1.0], -(n - 1)))
+    a.setdiag(0)
+    a.eliminate_zeros()
+    a = sp.csc_matrix(a @ sp.diags(1.0 / np.asarray(a.sum(axis=0)).ravel()))
+    fact = factorise(a)
+    assert fact.krylov_blocks
+    with pytest.raises(SingularSystem):
+        fact.solve(np.ones(n), transposed=True)
+
+
+def test_fill_estimate_tells_a_chain_from_a_random_block() -> None:
+    n = 2000
+    chain = sp.csc_matrix(sp.identity(n) - sp.diags([0.3 * np.ones(n - 1), 0.2 * np.ones(n - 1)],
+                                                     [1, -1]))  # fmt: skip
+    # tridiagonal: its LU has no fill, 3n - 2 entries. The bound: breadth-first levels of one
+    # process each from an end of the chain, 2 * (1 + 2 (n - 1)) + n = 5n - 2
+    assert solve.fill_estimate(chain) == 5 * n - 2
+    random = sp.csc_matrix(sp.identity(n) - _cyclic_core(n, n, "random", seed=15))
+    assert solve.fill_estimate(random) > 50 * random.nnz
+    # a chain-like block of KRYLOV_MIN or more processes is still factorised: it fills little
+    assert not factorise(sp.identity(n) - chain).krylov_blocks

@@ -22,6 +22,7 @@ from olca_schema import zipio
 from openpcf.domain.errors import ModelError, OpenpcfError
 from openpcf.domain.factor import Factor
 from openpcf.domain.uncertainty import LOGNORMAL, NORMAL, TRIANGULAR, UNIFORM
+from openpcf.engine import background as bg
 from openpcf.engine import uncertainty as mc
 from openpcf.engine.solve import factorise
 from openpcf.services.calculation.calculate import accounting_for, calculate
@@ -435,12 +436,12 @@ def test_krylov_with_the_mean_lu_matches_direct_factorisation_for_the_same_sampl
     for wanted in (np.arange(n), np.array([find_process(db, "process 7").index])):
         args = (fact, db.technosphere, db.technosphere_uncertainty, db.biosphere,
                 db.biosphere_uncertainty, weights, wanted, 300)  # fmt: skip
-        krylov = mc.background_scores(*args, np.random.SeedSequence(11), rtol=1e-12)
-        direct = mc.background_scores(*args, np.random.SeedSequence(11), solver="direct")
+        krylov = bg.background_scores(*args, np.random.SeedSequence(11), rtol=1e-12)
+        direct = bg.background_scores(*args, np.random.SeedSequence(11), solver="direct")
         assert krylov.direct == 0 and krylov.steps > 0
         assert np.max(np.abs(krylov.scores - direct.scores) / np.abs(direct.scores)) < 1e-9
     # the default tolerance (mc.RTOL, a relative residual) is well inside 1e-9 too
-    default = mc.background_scores(*args, np.random.SeedSequence(11))
+    default = bg.background_scores(*args, np.random.SeedSequence(11))
     assert np.max(np.abs(default.scores - direct.scores) / np.abs(direct.scores)) < 1e-9
 
 
@@ -450,10 +451,10 @@ def test_iterations_the_batch_cannot_solve_fall_back_to_scipy_gmres_then_lu(
     db = open_database(uncertain_db)
     args = (factorisation(db), db.technosphere, db.technosphere_uncertainty, db.biosphere,
             db.biosphere_uncertainty, _weights(db), np.arange(len(db.processes)), 20)  # fmt: skip
-    direct = mc.background_scores(*args, np.random.SeedSequence(2), solver="direct")
+    direct = bg.background_scores(*args, np.random.SeedSequence(2), solver="direct")
     monkeypatch.setattr(mc, "RESTART", 1)
     monkeypatch.setattr(mc, "MAX_RESTARTS", 0)  # one GMRES step: not enough for 1e-12
-    run = mc.background_scores(*args, np.random.SeedSequence(2), rtol=1e-12)
+    run = bg.background_scores(*args, np.random.SeedSequence(2), rtol=1e-12)
     assert run.retried == 20
     assert np.max(np.abs(run.scores - direct.scores) / np.abs(direct.scores)) < 1e-9
 
@@ -480,6 +481,34 @@ def test_background_uncertainty_reaches_a_product_model_through_process_inputs(
     assert monte_carlo(project, GB, 400, seed=9) == u
 
 
+def test_a_dask_scheduler_in_the_environment_gives_the_same_monte_carlo(
+    uncertain_db: str, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENPCF_DASK_SCHEDULER (as for recompute) sends the batches of a large background run
+    to the cluster; the result is the local one, number for number."""
+    distributed = pytest.importorskip("distributed")
+    from openpcf.services.calculation import uncertainty as service
+
+    path = write("m.yaml", """
+        openpcf: 1
+        product: {name: Frame, declared_unit: {amount: 1, unit: kg}}
+        inputs:
+          - {name: Part, stage: raw-materials, amount: 2, unit: kg, process: "u/process 7"}
+    """)  # fmt: skip
+    project = load_project(path)
+    local = monte_carlo(project, GB, 600, seed=4)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster,  \
+            distributed.Client(cluster) as watcher,  \
+            distributed.get_task_stream(watcher) as stream:  # fmt: skip
+        monkeypatch.setenv("OPENPCF_DASK_SCHEDULER", cluster.scheduler_address)
+        monkeypatch.setattr(service, "DASK_MIN_WORK", 0)  # this small run goes too
+        remote = monte_carlo(project, GB, 600, seed=4)
+    ran = [t for t in stream.data if t["key"].startswith("_run_batch")]
+    assert len(ran) == 3  # 600 iterations in batches of 256, each a task on the cluster
+    assert remote == local
+
+
 def test_biosphere_only_uncertainty_is_unbiased_for_symmetric_distributions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Write
 ) -> None:
@@ -495,7 +524,7 @@ def test_biosphere_only_uncertainty_is_unbiased_for_symmetric_distributions(
                                                         "p2", "p3")))  # fmt: skip
     weights = _weights(db)
     wanted = np.array([3])
-    run = mc.background_scores(factorisation(db), db.technosphere,
+    run = bg.background_scores(factorisation(db), db.technosphere,
                                type(b).empty(), db.biosphere, keep, weights, wanted, 20_000,
                                np.random.SeedSequence(4))  # fmt: skip
     det = factorisation(db).solve(np.asarray(db.biosphere.T @ weights).ravel(), transposed=True)
@@ -596,9 +625,9 @@ def test_foreground_solves_agree_across_dense_krylov_and_one_factorisation(
 def test_upstream_is_closed_under_supply() -> None:
     # 0 <- 1 <- 2, 3 <- 2, 4 alone: the upstream of 1 is {0, 1}; of 3 is {0, 1, 2, 3}
     a = sp.csc_matrix(([0.1, 0.2, 0.3], ([0, 1, 2], [1, 2, 3])), shape=(5, 5))
-    assert mc.upstream_of(a, np.array([1])).tolist() == [0, 1]
-    assert mc.upstream_of(a, np.array([3])).tolist() == [0, 1, 2, 3]
-    assert mc.upstream_of(a, np.array([4])).tolist() == [4]
+    assert bg.upstream_of(a, np.array([1])).tolist() == [0, 1]
+    assert bg.upstream_of(a, np.array([3])).tolist() == [0, 1, 2, 3]
+    assert bg.upstream_of(a, np.array([4])).tolist() == [4]
 
 
 def test_rank_statistics() -> None:

@@ -1,8 +1,5 @@
 """openpcf: open product carbon footprint management."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("openpcf")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+# The one place the version is written (pyproject.toml reads it from here): a literal, because
+# importlib.metadata costs a quarter of a second of the command line's start.
+__version__ = "0.1.0"

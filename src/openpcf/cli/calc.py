@@ -6,31 +6,27 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from openpcf import config
 from openpcf.cli.common import FactorFiles, FactorSetLabels, Gwp, OutputFormat, err, num, out
 from openpcf.cli.common import fail as _fail
-from openpcf.domain.cbam import CbamDeclaration
 from openpcf.domain.errors import CalculationError, OpenpcfError
-from openpcf.domain.result import Result, UncertaintyResult, Violation
-from openpcf.rules.catalogue import profile
-from openpcf.services.calculation.calculate import DEFAULT_PROFILE, accounting_for, calculate
-from openpcf.services.calculation.cbam import embedded_emissions
-from openpcf.services.calculation.check import check as check_model
-from openpcf.services.calculation.compare import Comparison, Refusal, compare
-from openpcf.services.calculation.project import Project, load_project
-from openpcf.services.calculation.uncertainty import monte_carlo
-from openpcf.services.catalogue.pulled_sets import kept_set
-from openpcf.services.certification.green_certificates import record_claims
-from openpcf.services.monitoring.direct_connection import names_meters, resolve_for_tenant
-from openpcf.store.db import sessions
+
+if TYPE_CHECKING:  # the services are imported in the commands: a light start (cli/__init__.py)
+    from rich.console import Console
+
+    from openpcf.domain.cbam import CbamDeclaration
+    from openpcf.domain.result import Result, UncertaintyResult, Violation
+    from openpcf.services.calculation.compare import Comparison
+    from openpcf.services.calculation.project import Project
+
+#: As services.calculation.calculate.DEFAULT_PROFILE (tests/test_cli_lazy.py checks it), which
+#: the option's default cannot import without importing the whole calculation.
+DEFAULT_PROFILE = "gb-t-24067"
 
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Methodology profile (`openpcf profiles list`).")
@@ -73,10 +69,22 @@ def calc(
     A model that breaks its product rule is refused unless --allow-violations; the result then
     lists the violations. Profile breaches are always listed in the result.
     """
+    from openpcf.rules.catalogue import profile
+    from openpcf.services.calculation.calculate import calculate
+    from openpcf.services.calculation.check import check as check_model
+    from openpcf.services.calculation.compare import compare
+    from openpcf.services.calculation.project import load_project
+    from openpcf.services.catalogue.pulled_sets import kept_set
+    from openpcf.services.monitoring.direct_connection import names_meters
+
     try:
         kept = [kept_set(label) for label in factor_set or []]
         project = load_project(model, factors or [], kept)
         if names_meters(project):  # a metered direct connection: readings of the local store
+            from openpcf import config
+            from openpcf.services.monitoring.direct_connection import resolve_for_tenant
+            from openpcf.store.db import sessions
+
             with sessions()() as session:
                 project = resolve_for_tenant(session, config.tenant(), project)
         result = calculate(project, gwp=gwp.value if gwp else None, profile=profile_id)
@@ -90,7 +98,13 @@ def calc(
                       "with --allow-violations to compute a result marked as such")  # fmt: skip
             raise typer.Exit(1)
         result = result.model_copy(update={"violations": tuple(violations)})
-        if "certificates" in profile(profile_id).electricity.accepts:
+        if "certificates" in profile(profile_id).electricity.accepts and _names_certificates(
+            project
+        ):
+            from openpcf import config
+            from openpcf.services.certification.green_certificates import record_claims
+            from openpcf.store.db import sessions
+
             record_claims(sessions(), config.tenant(), project)
         if uncertainty is not None:
             if compare_with:
@@ -118,9 +132,29 @@ def calc(
         _render_result(result)
 
 
+def _names_certificates(project: Project) -> bool:
+    """Whether the model's electricity names certificates to claim (the store is opened only
+    then: opening it imports SQLAlchemy and Alembic and checks the schema)."""
+    return any(
+        inp.electricity and inp.electricity.certificates and inp.electricity.certificates.claims
+        for inp in project.models[0].model.inputs
+    )
+
+
 def _monte_carlo(
     project: Project, profile_id: str, gwp: Gwp | None, n: int, seed: int | None, pcf: float
 ) -> UncertaintyResult:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from openpcf.services.calculation.calculate import accounting_for
+    from openpcf.services.calculation.uncertainty import monte_carlo
+
     acc = accounting_for(profile_id, gwp.value if gwp else None)
     with Progress(TextColumn("Monte Carlo"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, transient=True,
@@ -138,6 +172,9 @@ def check(
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """List every breach of the model's product rule and of the profile; exit 1 if any."""
+    from openpcf.services.calculation.check import check as check_model
+    from openpcf.services.calculation.project import load_project
+
     try:
         violations = check_model(load_project(model, factors or []), profile_id)
     except OpenpcfError as exc:
@@ -164,6 +201,8 @@ def _print_violations(violations: list[Violation], console: Console) -> None:
 def _comparison_json(c: Comparison) -> dict:
     """The computed results, the reconciliations, and a column per profile asked for: its
     total, or why it cannot be computed."""
+    from openpcf.services.calculation.compare import Refusal
+
     columns = []
     for p in c.profiles:
         col = c.column(p)
@@ -189,6 +228,8 @@ def _comparison_json(c: Comparison) -> dict:
 
 
 def _render_comparison(c: Comparison) -> None:
+    from openpcf.domain.result import Result
+
     computed = c.results
     if computed:
         du = computed[0].declared_unit
@@ -322,6 +363,9 @@ def cbam(
     The model must name a product rule of a CBAM good (cement, clinker, crude-steel, ...).
     Regulation (EU) 2023/956 Annex IV and Implementing Regulation (EU) 2023/1773 Annex III.
     """
+    from openpcf.services.calculation.cbam import embedded_emissions
+    from openpcf.services.calculation.project import load_project
+
     try:
         declaration = embedded_emissions(load_project(model, factors or []))
     except OpenpcfError as exc:

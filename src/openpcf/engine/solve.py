@@ -19,6 +19,16 @@ connected components of the supply graph, in topological order), factorises each
 of `_BIG_BLOCK` or more processes on its own with a minimum-degree ordering of A + A^T, and the
 triangular runs between them (singletons and small cycles) with the natural order; solves are
 block substitutions through the untouched off-diagonal blocks. `benchmarks/engine.py` measures it.
+
+Large cyclic blocks are not factorised. Most of ecoinvent is one strongly connected component,
+where any LU fills with tens of millions of entries (minutes, gigabytes), while the block is
+productive and BiCGSTAB with a Jacobi preconditioner converges in tens of iterations. A block of
+`KRYLOV_MIN` or more processes whose fill a cheap bound cannot show to be small
+(`fill_estimate`: the profile of the block in reverse Cuthill-McKee order, an upper bound on the
+entries of an LU in that order) is solved iteratively (`engine.krylov.KrylovBlock`): every
+answer is checked score by score by its residual, and whatever does not converge is solved by
+an LU of the block made on first need. docs/engine.md gives the thresholds and how they were
+measured.
 """
 
 from __future__ import annotations
@@ -30,17 +40,18 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 import xxhash
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.sparse.linalg import SuperLU, splu
 
-
-class SingularSystem(ValueError):
-    """I - A cannot be inverted, or a cycle consumes at least as much as it produces."""
-
+from openpcf.engine.krylov import KrylovBlock, SingularSystem
 
 # A strongly connected block of at least this many processes gets its own LU with a
 # fill-reducing ordering; smaller cycles stay in the triangular runs around them.
 _BIG_BLOCK = 64
+#: A cyclic block of at least this many processes is solved by BiCGSTAB unless its LU is shown
+#: to fill little: at most `FILL_LIMIT` times the block's entries by `fill_estimate`.
+KRYLOV_MIN = 1000
+FILL_LIMIT = 8.0
 
 
 def _lu(m: sp.csc_matrix, permc_spec: str) -> SuperLU:
@@ -50,11 +61,66 @@ def _lu(m: sp.csc_matrix, permc_spec: str) -> SuperLU:
         raise SingularSystem(str(exc)) from None
 
 
+def fill_estimate(block: sp.csc_matrix) -> int:
+    """An upper bound on the entries of an LU of the block, linear in its entries.
+
+    The block is ordered by breadth-first levels of its symmetrised pattern from a
+    pseudo-peripheral process (two sweeps, as Cuthill-McKee starts): every entry then links a
+    level to itself or to a neighbouring one, so a row of level l reaches back at most w_l +
+    w_(l-1) positions, and an LU in that order fills no more than its envelope, 2 * sum of w_l
+    (w_l + w_(l-1)) + n. Tight for chain-like blocks (regions trading with their neighbours),
+    loose (of the order n^2) for hub-like or random ones, which is where LU fills anyway.
+    """
+    n = block.shape[0]
+    csc = sp.csc_matrix(block)
+    ones = np.ones(csc.indices.size, dtype=np.int8)
+    pattern = sp.csr_matrix((ones, csc.indices, csc.indptr), shape=(n, n))  # of the transpose
+    sym = sp.csr_matrix(pattern + pattern.T)
+    start = int(np.argmin(np.diff(sym.indptr)))
+    best = n * n
+    for _ in range(2):
+        order, pred = breadth_first_order(sym, start, directed=True)  # symmetric already
+        if order.size < n:  # not connected (not a cyclic block): no useful bound
+            return best
+        w = _level_widths(order, pred)
+        best = min(best, int(2 * np.sum(w * (w + np.r_[0, w[:-1]])) + n))
+        start = int(order[-1])
+    return best
+
+
+def _level_widths(order: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Sizes of the breadth-first levels: in BFS order the parents' positions do not decrease,
+    and level l + 1 starts at the first process whose parent lies in level l or later."""
+    pos = np.empty(order.size, dtype=np.int64)
+    pos[order] = np.arange(order.size)
+    parent = np.r_[-1, pos[pred[order[1:]]]]
+    bounds = [0, 1]
+    while bounds[-1] < order.size:
+        bounds.append(int(np.searchsorted(parent, bounds[-1], side="left")))
+        if bounds[-1] <= bounds[-2]:  # cannot happen for a BFS order; do not loop forever
+            bounds[-1] = order.size
+    return np.diff(np.asarray(bounds, dtype=np.int64))
+
+
+def _block_solver(block: sp.csc_matrix, permc_spec: str) -> object:
+    """SuperLU of a diagonal block, or a `KrylovBlock` for a large one that would fill."""
+    n = block.shape[0]
+    if n >= KRYLOV_MIN and fill_estimate(block) > FILL_LIMIT * block.nnz:
+        return KrylovBlock(block, lambda m: _lu(m, permc_spec))
+    return _lu(block, permc_spec)
+
+
+def _stored(solver: object) -> int:
+    if isinstance(solver, KrylovBlock):
+        return solver.nnz
+    return int(solver.L.nnz + solver.U.nnz)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class _Segment:
     start: int
     stop: int
-    lu: SuperLU  # of the diagonal block [start:stop, start:stop]
+    lu: SuperLU | KrylovBlock  # solves the diagonal block [start:stop, start:stop]
     above: sp.csc_matrix | None  # the block [0:start, start:stop]; below it is all zero
 
 
@@ -73,7 +139,12 @@ class BlockTriangularLU:
         segments = []
         for start, stop, permc_spec in bounds:
             cols = p[:, start:stop]
-            lu = _lu(cols[start:stop].tocsc(), permc_spec)
+            block = cols[start:stop].tocsc()
+            lu = (
+                _block_solver(block, permc_spec)
+                if permc_spec != "NATURAL"
+                else _lu(block, permc_spec)
+            )
             above = cols[:start].tocsc() if start else None
             if above is not None:
                 above.eliminate_zeros()
@@ -84,10 +155,11 @@ class BlockTriangularLU:
 
     @cached_property
     def nnz(self) -> int:
-        """Stored entries: L + U of every diagonal block plus the off-diagonal blocks."""
+        """Stored entries: L + U of every diagonal block factorised (the matrix of one solved
+        iteratively) plus the off-diagonal blocks."""
         total = 0
         for seg in self.segments:
-            total += seg.lu.L.nnz + seg.lu.U.nnz
+            total += _stored(seg.lu)
             total += seg.above.nnz if seg.above is not None else 0
         return int(total)
 
@@ -112,10 +184,14 @@ class BlockTriangularLU:
         return out
 
 
-def _block_triangular(m: sp.csc_matrix) -> BlockTriangularLU | None:
-    """Block triangular LU of m, or None when the component order cannot be established."""
+def _block_triangular(
+    m: sp.csc_matrix, labels: np.ndarray | None = None
+) -> BlockTriangularLU | None:
+    """Block triangular LU of m, or None when the component order cannot be established;
+    `labels`: the strongly connected components of m when already known."""
     n = m.shape[0]
-    _, labels = connected_components(m, directed=True, connection="strong")
+    if labels is None:
+        _, labels = connected_components(m, directed=True, connection="strong")
     rows = m.indices
     cols = np.repeat(np.arange(n), np.diff(m.indptr))
     # scipy numbers the components in (reverse) topological order; check rather than trust it.
@@ -140,6 +216,32 @@ def _block_triangular(m: sp.csc_matrix) -> BlockTriangularLU | None:
     return BlockTriangularLU(m, order, bounds)
 
 
+def _direct(m: sp.csc_matrix) -> BlockTriangularLU | SuperLU:
+    return _block_triangular(m) or _lu(m, "COLAMD")
+
+
+def _solver(m: sp.csc_matrix) -> BlockTriangularLU | SuperLU | KrylovBlock:
+    """The whole system by BiCGSTAB when it holds a cyclic block that would take the Krylov
+    path (`_block_solver`), else the block triangular LU.
+
+    Why the whole system and not that block alone: with the block out of the way, what is left
+    is triangular runs whose SuperLU and the permutations around them cost more than the
+    Krylov solve of everything (tiled USLCI x100: 250 ms against 45 ms; docs/engine.md). The
+    block triangular LU stays as the fallback, made only when BiCGSTAB fails.
+    """
+    n = m.shape[0]
+    labels = None
+    if n >= KRYLOV_MIN:
+        _, labels = connected_components(m, directed=True, connection="strong")
+        sizes = np.bincount(labels)
+        for label in np.flatnonzero(sizes >= KRYLOV_MIN):
+            inside = np.flatnonzero(labels == label)
+            block = sp.csc_matrix(m[:, inside][inside])
+            if fill_estimate(block) > FILL_LIMIT * block.nnz:
+                return KrylovBlock(m, _direct)
+    return _block_triangular(m, labels) or _lu(m, "COLAMD")
+
+
 @dataclass(frozen=True)
 class Factorisation:
     key: str
@@ -151,7 +253,16 @@ class Factorisation:
         """Entries stored by the factorisation (L + U, and any off-diagonal blocks kept)."""
         if isinstance(self.lu, BlockTriangularLU):
             return self.lu.nnz
-        return int(self.lu.L.nnz + self.lu.U.nnz)  # type: ignore[attr-defined]
+        return _stored(self.lu)
+
+    @property
+    def krylov_blocks(self) -> tuple[KrylovBlock, ...]:
+        """The diagonal blocks solved iteratively (none when everything is factorised)."""
+        if isinstance(self.lu, KrylovBlock):
+            return (self.lu,)
+        if isinstance(self.lu, BlockTriangularLU):
+            return tuple(s.lu for s in self.lu.segments if isinstance(s.lu, KrylovBlock))
+        return ()
 
     def solve(self, rhs: np.ndarray, transposed: bool = False) -> np.ndarray:
         out = self.lu.solve(np.asarray(rhs, dtype=np.float64), trans="T" if transposed else "N")
@@ -201,12 +312,24 @@ def factorise(technosphere: sp.spmatrix) -> Factorisation:
     m.sum_duplicates()
     m.eliminate_zeros()  # an explicit zero is no supply link
     m.sort_indices()
-    lu = _block_triangular(m) or _lu(m, "COLAMD")
-    fact = Factorisation(key, n, lu)
+    fact = Factorisation(key, n, _solver(m))
     _CACHE[key] = fact
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return fact
+
+
+def factorise_direct(technosphere: sp.spmatrix) -> Factorisation:
+    """An LU of I - A whatever its structure (block triangular, else COLAMD; never BiCGSTAB),
+    not cached: the reference iterative answers are checked against, and the last resort of a
+    sampled system that BiCGSTAB does not solve."""
+    csc = _canonical_csc(technosphere)
+    n = csc.shape[0]
+    m = (sp.identity(n, format="csc", dtype=np.float64) - csc).tocsc()
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    return Factorisation(_key_of(csc), n, _direct(m))
 
 
 def check_productive(fact: Factorisation) -> None:

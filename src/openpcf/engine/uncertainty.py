@@ -19,24 +19,22 @@ the footprint of every process: x_k[j] is process j's score per unit):
   An iteration that does not converge is retried alone with scipy's `gmres` (same
   preconditioner as a `LinearOperator`), then by a direct factorisation; both are counted.
 
-Batches of a background run draw from seeds derived from (seed, batch number), so a result
-depends only on the seed, the inputs and the batch size (a function of the system's size).
+A background database's Monte Carlo (batches, seeds, the BiCGSTAB path for systems with a
+large cyclic core, Dask) is `engine.background`, which uses the solvers here.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, gmres
 
-from openpcf.domain.lci import UncertainEntries
 from openpcf.domain.uncertainty import LOGNORMAL, NO_UNCERTAINTY, NORMAL, TRIANGULAR, UNIFORM
-from openpcf.engine.solve import Factorisation, SingularSystem, factorise
+from openpcf.engine.solve import Factorisation, SingularSystem, factorise, factorise_direct
 
 #: Called with (iterations done, iterations in all).
 Progress = Callable[[int, int], None]
@@ -71,11 +69,12 @@ def sample_multipliers(
     out = np.empty((iterations, kind.size))
     out[:, kind == NO_UNCERTAINTY] = 1.0
     for code in (LOGNORMAL, NORMAL, UNIFORM, TRIANGULAR):
-        every = bool(kind.size) and bool(np.all(kind == code))
-        idx = slice(None) if every else np.flatnonzero(kind == code)
-        m = kind.size if every else len(idx)  # type: ignore[arg-type]
+        at = np.flatnonzero(kind == code)
+        m = at.size
         if not m:
             continue
+        # a contiguous run (entries sorted by kind) is written as a block, not scattered
+        idx: slice | np.ndarray = slice(at[0], at[-1] + 1) if at[-1] - at[0] + 1 == m else at
         shape = (iterations, m)
         if code in (LOGNORMAL, NORMAL):
             z = rng.standard_normal(shape)
@@ -332,156 +331,15 @@ def _scipy_gmres(
 def direct_transposed_solves(
     base: sp.spmatrix, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, rhs: np.ndarray
 ) -> np.ndarray:
-    """The same solves by a fresh factorisation of each iteration's matrix (`solve.factorise`,
-    block triangular): the reference the Krylov path is checked against, and its last resort."""
+    """The same solves by a fresh LU of each iteration's matrix (`solve.factorise_direct`,
+    block triangular, never BiCGSTAB): the reference the Krylov paths are checked against, and
+    their last resort."""
     size = base.shape[0]
     out = np.empty_like(rhs, dtype=np.float64)
     for k in range(rhs.shape[0]):
         a_k = base + sp.csc_matrix((values[k], (rows, cols)), shape=(size, size))
-        out[k] = factorise(a_k).solve(rhs[k], transposed=True)
+        out[k] = factorise_direct(a_k).solve(rhs[k], transposed=True)
     return out
-
-
-@dataclass(frozen=True)
-class BackgroundRun:
-    scores: np.ndarray  # (iterations × wanted processes)
-    batches: int
-    batch: int  # iterations per batch
-    steps: int  # GMRES steps summed over batches
-    retried: int
-    direct: int
-    solved: int  # processes in the solved system: the wanted ones' upstream
-    processes: int  # in the database
-
-
-def upstream_of(technosphere: sp.spmatrix, wanted: np.ndarray) -> np.ndarray:
-    """The processes the `wanted` ones draw on, directly or not, themselves included (sorted).
-
-    A process's score depends on these alone: every supplier of one of them is one of them,
-    so (I - A) restricted to them is closed, and its solution is the full system's there.
-    """
-    graph = sp.csr_matrix(sp.csc_matrix(technosphere).T)  # row j: what column j consumes
-    graph.data = np.ones_like(graph.data)
-    seen = np.zeros(graph.shape[0], dtype=bool)
-    frontier = np.unique(np.asarray(wanted, dtype=np.int64))
-    seen[frontier] = True
-    while frontier.size:
-        reached = graph[frontier].indices
-        frontier = np.unique(reached[~seen[reached]])
-        seen[frontier] = True
-    return np.flatnonzero(seen)
-
-
-def background_scores(
-    fact: Factorisation,
-    technosphere: sp.spmatrix,
-    a_uncertain: UncertainEntries,
-    biosphere: sp.spmatrix,
-    b_uncertain: UncertainEntries,
-    weights: np.ndarray,
-    wanted: np.ndarray,
-    iterations: int,
-    seed: np.random.SeedSequence,
-    solver: str = "krylov",
-    rtol: float = RTOL,
-    progress: Progress | None = None,
-) -> BackgroundRun:
-    """Monte Carlo scores of the `wanted` processes of a database: per unit of each, the
-    weighted sum (`weights` per elementary flow, e.g. kg CO2e per kg) of its cradle-to-gate
-    inventory, with the uncertain entries of A and B sampled in every iteration.
-
-    `technosphere` and `biosphere` are the deterministic matrices (A, B); the entries hold each
-    uncertain exchange's part of them. `fact` is the factorisation of I - A. Only the wanted
-    processes' upstream (`upstream_of`) is sampled and solved; when it is not the whole system,
-    its own deterministic matrix is factorised once (`solve.factorise`, cached) and serves as the
-    preconditioner instead of `fact`. Batch b draws from SeedSequence(seed.entropy,
-    spawn_key=(*seed.spawn_key, b)). solver: "krylov" (GMRES preconditioned by the mean
-    factorisation) or "direct" (a factorisation per iteration, for checks).
-    """
-    up = upstream_of(technosphere, wanted)
-    full = technosphere.shape[0]
-    if up.size < full:  # renumber the upstream processes 0..len(up)-1
-        at = np.full(full, -1, dtype=np.int64)
-        at[up] = np.arange(up.size)
-        a_csc = sp.csc_matrix(technosphere)[up][:, up]
-        fact = factorise(a_csc)
-        technosphere, biosphere = a_csc, sp.csc_matrix(biosphere)[:, up]
-        a_uncertain = _renumbered(a_uncertain, at, rows_too=True)
-        b_uncertain = _renumbered(b_uncertain, at, rows_too=False)
-        wanted = at[wanted]
-    size = technosphere.shape[0]
-    weights = np.asarray(weights, dtype=np.float64)
-    a_certain = _certain_part(technosphere, a_uncertain)
-    b_certain = _certain_part(biosphere, b_uncertain)
-    rhs_certain = np.asarray(b_certain.T @ weights).ravel()
-    # only entries of flows that are counted can move a score
-    bw = b_uncertain.value * weights[b_uncertain.row]
-    keep = bw != 0
-    b_cols, b_vals = b_uncertain.col[keep], bw[keep]
-    b_par = tuple(getattr(b_uncertain, k)[keep] for k in ("kind", "p1", "p2", "p3"))
-    by_col = np.argsort(a_uncertain.col, kind="stable")  # the order the Krylov operator wants
-    a_rows, a_cols, a_base = (getattr(a_uncertain, k)[by_col] for k in ("row", "col", "value"))
-    a_par = tuple(getattr(a_uncertain, k)[by_col] for k in ("kind", "p1", "p2", "p3"))
-    rhs_sum = sp.csr_matrix((np.ones(b_cols.size), (b_cols, np.arange(b_cols.size))),
-                            shape=(size, b_cols.size))  # fmt: skip
-
-    step = batch_size(size)
-    starts = range(0, iterations, step)
-
-    def sampled(b: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch b's A entries and right-hand sides, from its own seed."""
-        k = min(step, iterations - starts[b])
-        rng = np.random.Generator(np.random.PCG64(
-            np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, b))))  # fmt: skip
-        a_values = sample_multipliers(*a_par, k, rng)
-        a_values *= a_base
-        b_mult = sample_multipliers(*b_par, k, rng)
-        rhs = rhs_certain[None, :] + (rhs_sum @ (b_vals[:, None] * b_mult.T)).T
-        return a_values, rhs
-
-    scores = np.empty((iterations, len(wanted)))
-    steps = retried = direct = 0
-    # numpy's generators and ufuncs release the GIL: the next batch is drawn while this one
-    # is solved (SuperLU holds it), which hides most of the sampling time on a second core.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = pool.submit(sampled, 0) if starts else None
-        for b, start in enumerate(starts):
-            assert ahead is not None
-            a_values, rhs = ahead.result()
-            ahead = pool.submit(sampled, b + 1) if b + 1 < len(starts) else None
-            if a_uncertain.size == 0:
-                x = np.ascontiguousarray(fact.solve(rhs.T, transposed=True).T)
-            elif solver == "direct":
-                x = direct_transposed_solves(a_certain, a_rows, a_cols, a_values, rhs)
-            else:
-                sol = krylov_transposed_solves(fact, a_certain, a_rows, a_cols, a_values, rhs,
-                                               rtol)  # fmt: skip
-                x, steps = sol.x, steps + sol.steps
-                retried, direct = retried + sol.retried, direct + sol.direct
-            scores[start : start + len(rhs)] = x[:, wanted]
-            if progress is not None:
-                progress(start + len(rhs), iterations)
-    batches = len(starts)
-    return BackgroundRun(scores, batches, step, steps, retried, direct, size, full)
-
-
-def _renumbered(u: UncertainEntries, at: np.ndarray, rows_too: bool) -> UncertainEntries:
-    """The entries in kept columns, with columns (and rows) renumbered by `at` (-1: dropped)."""
-    keep = at[u.col] >= 0
-    rows = at[u.row[keep]] if rows_too else u.row[keep]
-    return UncertainEntries(rows, at[u.col[keep]], u.value[keep], u.kind[keep], u.p1[keep],
-                            u.p2[keep], u.p3[keep])  # fmt: skip
-
-
-def _certain_part(m: sp.spmatrix, uncertain: UncertainEntries) -> sp.csc_matrix:
-    """The matrix less its uncertain entries' deterministic values."""
-    csc = sp.csc_matrix(m, dtype=np.float64, copy=True)
-    if uncertain.size:
-        u = sp.csc_matrix((uncertain.value, (uncertain.row, uncertain.col)), shape=m.shape)
-        csc = sp.csc_matrix(csc - u)
-    csc.sum_duplicates()
-    csc.eliminate_zeros()
-    return csc
 
 
 # ---- statistics ------------------------------------------------------------------------------

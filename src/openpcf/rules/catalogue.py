@@ -36,9 +36,14 @@ def _load_all(folder: str, model: type[T]) -> dict[str, T]:
     return out
 
 
+# libyaml's safe loader where PyYAML has it (the same documents, about ten times faster: the
+# pure-Python parser was a third of `openpcf calc`'s start with every profile and rule read)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(entry: Traversable, model: type[T]) -> T:
     try:
-        return model.model_validate(yaml.safe_load(entry.read_text("utf-8")))
+        return model.model_validate(yaml.load(entry.read_text("utf-8"), Loader=_SAFE_LOADER))
     except (yaml.YAMLError, ValidationError) as exc:
         raise RuleDataError(f"invalid {model.__name__}: {exc}", Location(entry.name)) from None
 

@@ -26,8 +26,10 @@ the skew of lognormals; lines sharing an uncertain factor share its credit).
 from __future__ import annotations
 
 import math
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +41,7 @@ from openpcf.domain.methodology import Accounting
 from openpcf.domain.model import DataQuality
 from openpcf.domain.result import UncertaintyResult, VarianceContribution
 from openpcf.domain.uncertainty import Uncertainty
+from openpcf.engine import background as bg
 from openpcf.engine import uncertainty as mc
 from openpcf.engine.solve import SingularSystem
 from openpcf.factors.bundled import gwp_table
@@ -311,6 +314,28 @@ class _Background:
     described: str
 
 
+#: A Dask scheduler's address (tcp://host:8786), as for `openpcf recompute`: large background
+#: Monte Carlo runs send their batches there.
+SCHEDULER_ENV = "OPENPCF_DASK_SCHEDULER"
+#: Iterations × processes from which a run goes to the cluster (below, sending the database
+#: costs more than the run).
+DASK_MIN_WORK = 2_000_000
+
+
+@contextmanager
+def _batch_executor(iterations: int, processes: int) -> Iterator[bg.Submit | None]:
+    """A Dask client's `submit` for a large run when OPENPCF_DASK_SCHEDULER names a
+    scheduler, else None (the batches run here). The numbers are the same either way."""
+    address = os.environ.get(SCHEDULER_ENV)
+    if not address or iterations * processes < DASK_MIN_WORK:
+        yield None
+        return
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        yield client.submit
+
+
 def _background(
     inv: Inventory, acc: Accounting, iterations: int, seed: int, progress: Progress | None
 ) -> tuple[dict[tuple[str, int], _Background], list[str]]:
@@ -345,11 +370,12 @@ def _background(
         stream = np.random.SeedSequence(seed, spawn_key=(1 + k,))
         assert db.technosphere_uncertainty is not None and db.biosphere_uncertainty is not None
         try:
-            run = mc.background_scores(
-                fact, db.technosphere, db.technosphere_uncertainty, db.biosphere,
-                db.biosphere_uncertainty, weights, processes, iterations, stream,
-                progress=report,
-            )  # fmt: skip
+            with _batch_executor(iterations, len(db.processes)) as submit:
+                run = bg.background_scores(
+                    fact, db.technosphere, db.technosphere_uncertainty, db.biosphere,
+                    db.biosphere_uncertainty, weights, processes, iterations, stream,
+                    progress=report, submit=submit,
+                )  # fmt: skip
         except SingularSystem as exc:
             raise CalculationError(f"a sampled technosphere of {label} cannot be solved: "
                                    f"{exc}") from None  # fmt: skip
@@ -359,12 +385,17 @@ def _background(
                      "distributions")  # fmt: skip
         for i, p in enumerate(processes):
             out[(label, int(p))] = _Background(run.scores[:, i], det[[p]], described)
+        how = {
+            "gmres": f"GMRES preconditioned with the mean system's LU ({run.steps} steps in all; "
+            f"{run.retried} iterations retried alone with scipy's gmres, {run.direct} "
+            "factorised)",
+            "bicgstab": f"BiCGSTAB with Jacobi preconditioning from the mean system's solution "
+            f"({run.steps} iterations in all; {run.direct} factorised)",
+        }.get(run.method, f"{run.method} solves")
         notes.append(
             f"{label}: the upstream of {len(processes)} process(es), {run.solved} of "
-            f"{run.processes} processes, solved in {run.batches} batches of up to {run.batch} "
-            f"iterations by GMRES preconditioned with the mean system's LU "
-            f"({run.steps} steps in all; {run.retried} iterations retried alone with scipy's "
-            f"gmres, {run.direct} factorised)"
+            f"{run.processes} processes, {run.sampled} uncertain entries sampled, solved in "
+            f"{run.batches} batches of up to {run.batch} iterations by {how}"
         )
     return out, notes
 

@@ -36,14 +36,10 @@ from openpcf.engine.solve import (
 )
 from openpcf.factors.bundled import gwp_table
 from openpcf.io.archive import Archive
-from openpcf.io.ecospold2 import is_ecospold2, read_ecospold2
 from openpcf.io.ghg_flow_map import ghg_flow_map
-from openpcf.io.ilcd import read_ilcd
-from openpcf.io.ilcd_tree import is_ilcd
 from openpcf.io.lci_package import StoredDatabase, check_name, names, read_version, versions
 from openpcf.io.lci_package import write_version as _write_version
 from openpcf.io.method_file import MethodRow, read_method
-from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
 from openpcf.services.lci.compare import climate_method, compare
 from openpcf.services.lci.linking import LinkedDatabase, link_database
 from openpcf.services.lci.providers import read_pins
@@ -76,6 +72,13 @@ def import_database(
     `linking` pins providers (CSV, see `services/lci/providers.py`); `unlinked` is "cut-off"
     (inputs nothing makes are cut off and listed) or "error" (the import fails on them).
     """
+    # the readers (olca-schema, lxml) are imported here: a calculation that only looks up
+    # stored databases does not pay for them
+    from openpcf.io.ecospold2 import is_ecospold2, read_ecospold2
+    from openpcf.io.ilcd import read_ilcd
+    from openpcf.io.ilcd_tree import is_ilcd
+    from openpcf.io.olca_jsonld import is_jsonld, read_jsonld
+
     path = Path(path)
     name = check_name(name or _name_from(path))
     root = databases_root()
