@@ -45,7 +45,8 @@ COMMANDS: dict[str, tuple[str, str, str, str]] = {
     'ledger': ('certification', 'ledger_app', 'group',
         'The append-only ledger of certificates, revocations and green electricity.'),
     'db': ('db', 'db_app', 'group',
-        'Background LCI databases: import openLCA JSON-LD or ecospold2, footprints of every process.'),
+        'Background LCI databases: import openLCA JSON-LD (1.x, 2.x), ecospold2, ILCD or TIDAS; '
+        'footprints of every process; factor sets; a China-regionalised version.'),
     'export': ('pact', 'export_app', 'group',
         'Export footprints and models (PACT, openLCA JSON-LD).'),
     'pact': ('pact', 'pact_app', 'group',

@@ -73,12 +73,14 @@ def calc(
     from openpcf.services.calculation.calculate import calculate
     from openpcf.services.calculation.check import check as check_model
     from openpcf.services.calculation.compare import compare
-    from openpcf.services.calculation.project import load_project
-    from openpcf.services.catalogue.pulled_sets import kept_set
-    from openpcf.services.monitoring.direct_connection import names_meters
+    from openpcf.services.calculation.project import load_project, names_meters
 
     try:
-        kept = [kept_set(label) for label in factor_set or []]
+        kept = []
+        if factor_set:  # sets pulled or imported into this installation
+            from openpcf.services.catalogue.pulled_sets import kept_set
+
+            kept = [kept_set(label) for label in factor_set]
         project = load_project(model, factors or [], kept)
         if names_meters(project):  # a metered direct connection: readings of the local store
             from openpcf import config

@@ -104,3 +104,14 @@ def _locate(
 def _where_ref(lm: LoadedModel, ref: str) -> Location:
     k = next(k for k, line in enumerate(lm.model.inputs) if line.product == ref)
     return lm.where("inputs", k, "product")
+
+
+def names_meters(project: Project) -> bool:
+    """Whether a direct connection of the project names monitoring meters (its shares then come
+    from stored readings, `services/monitoring/direct_connection.py`)."""
+    return any(
+        inp.electricity.direct_connection.meters is not None
+        for lm in project.models
+        for inp in lm.model.inputs
+        if inp.electricity and inp.electricity.direct_connection
+    )

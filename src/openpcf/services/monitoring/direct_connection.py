@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from openpcf.domain.errors import ModelError
 from openpcf.domain.ledger import METER_READING
 from openpcf.domain.model import DirectConnectionMeters, MeteredEvidence
-from openpcf.services.calculation.project import Project
+from openpcf.services.calculation.project import Project, names_meters
 from openpcf.store.models_certification import LedgerEntry
 from openpcf.store.models_monitoring import MonitoringMeter, MonitoringReading, MonitoringSite
 from openpcf.units import factor_between
@@ -107,15 +107,6 @@ def meter_proof(
             ))  # fmt: skip
     return MeterProof(site=site_slug, meter=meter_slug, unit=meter.unit, start=start, end=end,
                       readings=count, amount=total, chained=chained, entries=entries)  # fmt: skip
-
-
-def names_meters(project: Project) -> bool:
-    return any(
-        inp.electricity.direct_connection.meters is not None
-        for lm in project.models
-        for inp in lm.model.inputs
-        if inp.electricity and inp.electricity.direct_connection
-    )
 
 
 def resolve_for_tenant(session: Session, tenant: str, project: Project) -> Project:
