@@ -293,8 +293,13 @@ def test_template_has_every_column_the_reader_understands(tmp_path: Path) -> Non
             "product", "primary", "dq.technological", "cn_code"} <= inputs  # fmt: skip
     factors = {c.key for c in RECORD_SHEETS[0].columns}
     assert {"id", "name", "unit", "co2e", "gwp", "CO2", "CH4", "N2O", "source"} <= factors
-    # Only a list inside a record has no column; certificate claims have their own sheet.
-    assert unsupported_fields() == [("inputs", "electricity", "certificates", "claims")]
+    # Only a list inside a record has no column; certificate claims have their own sheet. The
+    # kWh of a metered direct connection are written by openpcf from stored readings, never in
+    # a file (domain/model.py MeteredEvidence).
+    assert unsupported_fields() == [
+        ("inputs", "electricity", "direct_connection", "metered", "kwh"),
+        ("inputs", "electricity", "certificates", "claims"),
+    ]
     assert [c.key for c in CERTIFICATES.columns] == ["input", *Certificate.model_fields]
     instructions = " ".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row)
     assert "openpcf calc" in instructions and "示例" in instructions
