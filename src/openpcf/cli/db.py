@@ -339,6 +339,8 @@ def factors_(
         err.print(f"[bold red]error:[/] cannot write {escape(str(out_file))}: {escape(str(exc))}")
         raise typer.Exit(1) from None
     n = len({f.id.split("/")[1] for f in fs.factors})
+    if "left out" in fs.title:
+        err.print(f"[yellow]note:[/] {escape(fs.title.split('; ', 1)[1])}", soft_wrap=True)
     out.print(f"{len(fs.factors):,} factors for {n:,} processes of {database.label} in "
               f"{time.perf_counter() - start:.2f} s → {escape(str(out_file))} (use with "
               f"--factors; ids '{database.name}/KEY')")  # fmt: skip

@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import breadth_first_order
 from openpcf import __version__
 from openpcf.domain.errors import DatabaseError, Location
 from openpcf.domain.factor import Factor, FactorSet
+from openpcf.domain.values import unit_shape_problem
 from openpcf.io.lci_package import StoredDatabase
 from openpcf.io.lci_units import pint_unit
 from openpcf.services.lci.databases import (
@@ -106,8 +107,13 @@ def factor_set(db: StoredDatabase, columns: list[int] | None = None) -> FactorSe
         f"{Path(source.get('path', '?')).name}, sha256 {str(source.get('sha256', ''))[:12]})"
     )
     factors: list[Factor] = []
+    left_out: list[str] = []
     for j in columns if columns is not None else range(len(db.processes)):
         p = db.processes[j]
+        unit = pint_unit(p.unit) or p.unit
+        if unit_shape_problem(unit) is not None:  # e.g. a flow data set missing from the release
+            left_out.append(f"{p.name} ({p.process_id}): unit '{p.unit}'")
+            continue
         by_origin: dict[str, dict[str, float]] = defaultdict(dict)
         for g, v in zip(gases, per_gas[j], strict=True):
             if v:
@@ -128,9 +134,12 @@ def factor_set(db: StoredDatabase, columns: list[int] | None = None) -> FactorSe
             companions = [ids[o] for o in ids if o != origin]
             factors.append(Factor(
                 id=ids[origin], name=f"{p.name} [{p.location or '-'}] ({origin})",
-                unit=pint_unit(p.unit) or p.unit, gases=values or {"CO2": 0.0}, origin=origin,  # type: ignore[arg-type]
+                unit=unit, gases=values or {"CO2": 0.0}, origin=origin,  # type: ignore[arg-type]
                 source=title, publisher=db.name, version=db.version, region=p.location,
                 kind="lci-cradle-to-gate",
                 note=note + (f"; the other origins: {', '.join(companions)}" if companions else ""),
             ))  # fmt: skip
+    if left_out:  # said in the set's title, which the command prints
+        title += (f"; {len(left_out)} process(es) left out, their reference unit unknown: "
+                  f"{'; '.join(left_out[:5])}{' …' if len(left_out) > 5 else ''}")  # fmt: skip
     return FactorSet(id=f"lci:{db.name}", version=db.version, title=title, factors=tuple(factors))
