@@ -38,8 +38,11 @@ router = APIRouter(prefix="/ledger", tags=["ledger"], lifespan=_checkpoints)
 
 
 def _regulator(db: Session, who: Principal) -> None:
+    """Called first in a route: its read ends here, so the service can begin its own."""
     require(who, Role.admin)
-    if db.get(Tenant, who.tenant_id).kind != TenantKind.regulator.value:  # type: ignore[union-attr]
+    with db.begin():
+        kind = db.get(Tenant, who.tenant_id).kind  # type: ignore[union-attr]
+    if kind != TenantKind.regulator.value:
         raise PermissionDenied("the ledger's entries are for a regulator's admins")
 
 
