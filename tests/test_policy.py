@@ -24,7 +24,7 @@ from openpcf.services.policy.documents import PolicyFilter
 from openpcf.store.db import sessions
 from openpcf.store.models import AuditEntry
 from openpcf.store.models_policy import PolicyVersion
-from tests.web_world import make_web_world, published_certificate, sign_in
+from tests.web_world import csrf_of, make_web_world, published_certificate, sign_in
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -266,3 +266,21 @@ def test_the_map_draws_every_province_with_names_in_both_languages(world) -> Non
         assert "Jiangsu: 0.6451" in grid
         with pytest.raises(InvalidRequest, match="published years"):
             maps.map_svg(session, maps.MapView.grid, "en", 2015)
+
+
+def test_the_editor_bounds_a_regulators_yaml_and_stores_nothing(world) -> None:
+    # ten levels of aliases, each repeating the one before ten times: 10**10 values if expanded
+    bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10)
+    )
+    client = TestClient(create_app(world.url))
+    sign_in(client, "admin@gov.example")
+    token = csrf_of(client.get("/regulate/policies/new").text)
+    r = client.post(
+        "/regulate/policies",
+        data={"csrf_token": token, "slug": "js-bomb", "text": bomb, "note": "n", "new": "1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and 'id="policy-errors"' in r.text and "alias" in r.text
+    with sessions(world.url)() as s:
+        assert s.scalars(select(PolicyVersion)).all() == []

@@ -9,9 +9,10 @@ import yaml
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from openpcf.domain.errors import OpenpcfError
+from openpcf.domain.errors import Location, OpenpcfError
 from openpcf.domain.policy import PolicyKind, PolicyStatus, PolicyType
 from openpcf.domain.regions import PROVINCES, region_name
+from openpcf.io import limits
 from openpcf.rules.catalogue import product_rules
 from openpcf.services.errors import InvalidRequest, NotFound
 from openpcf.services.policy import documents, maps, regions
@@ -189,15 +190,13 @@ def save_policy(
     new: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        data = yaml.safe_load(text) if len(text) < 50_000 else None
+        data, _ = limits.load_yaml(text, Location("document (YAML)"), InvalidRequest)
         document = documents.parse_input(data)
         with db(request) as session:
             if new:
                 documents.create(session, user.principal, slug, document, note)
             else:
                 documents.edit(session, user.principal, slug, document, note)
-    except yaml.YAMLError as e:
-        return _editor(request, None if new else slug, text, note, [f"YAML: {e}"])
     except OpenpcfError as e:
         return _editor(request, None if new else slug, text, note, problems(e))
     return RedirectResponse(f"/tracker/{slug}", status_code=303)

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openpcf import __version__
+from openpcf.domain.errors import Location
 from openpcf.domain.methodology import ProductRule, Profile
 from openpcf.domain.platform import Principal
+from openpcf.io import limits
 from openpcf.rules.catalogue import bundled_profiles, bundled_rules
 from openpcf.services.errors import Conflict, Immutable, InvalidRequest, NotFound
 from openpcf.services.platform.access import national
@@ -192,10 +193,8 @@ def published_ids(session: Session) -> set[str]:
 def parse_rule(text: str, rule_id: str, kind: Kind = "product") -> ProductRule | Profile:
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise InvalidRequest(f"the rule document is larger than {MAX_BYTES} bytes")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidRequest(f"the rule is not valid YAML: {exc}") from None
+    # a regulator's upload is input like any other: aliases, depth and size bounded
+    data, _ = limits.load_yaml(text, Location(f"{rule_id}.yaml"), InvalidRequest)
     schema = SCHEMA[kind]
     try:
         rule = schema.model_validate(data)

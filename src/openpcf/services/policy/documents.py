@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.platform import Principal, TenantKind
 from openpcf.domain.policy import (
     PolicyDocument,
@@ -230,10 +229,7 @@ def _write(
         changed_by=who.actor,
     )
     session.add(row)
-    try:
-        session.flush()
-    except OpenpcfError:
-        raise
+    session.flush()
     return _document(row)
 
 
