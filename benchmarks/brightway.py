@@ -156,10 +156,13 @@ def _entries(m: sp.csc_matrix, start: int, kind: str, biosphere: bool) -> Uncert
 
 def openpcf_all_scores(db: BenchDatabase) -> np.ndarray:
     """Every process's kg CO2e per unit, from the entry arrays: A as a matrix, B^T w (the one
-    vector of the biosphere the scores need) summed from B's entries, then `openpcf_core`."""
+    vector of the biosphere the scores need) summed from B's entries (both by
+    `engine.entries`), then `openpcf_core`."""
+    from openpcf.engine.entries import csc_from_entries, weighted_column_sums
+
     n, au, bu = db.processes, db.a_uncertain, db.b_uncertain
-    a = sp.csc_matrix((au.value, (au.row, au.col)), shape=(n, n))
-    rhs = np.bincount(bu.col, weights=bu.value * db.weights[bu.row], minlength=n)
+    a = csc_from_entries(au.row, au.col, au.value, (n, n))
+    rhs = weighted_column_sums(bu.row, bu.col, bu.value, db.weights, n)
     return openpcf_core(a, rhs)
 
 

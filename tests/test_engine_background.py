@@ -47,7 +47,7 @@ def database() -> tuple:  # type: ignore[type-arg]
 def test_a_large_cyclic_core_takes_bicgstab_and_agrees_with_direct_solves(database) -> None:  # type: ignore[no-untyped-def]
     a, b, w, au, bu = database
     fact = solve.factorise(a)
-    assert fact.krylov_blocks and fact.krylov_blocks[0].shape == a.shape
+    assert fact.krylov_blocks and fact.krylov_blocks[0].shape == (1100, 1100)  # the core
     wanted = np.arange(a.shape[0])
     args = (fact, a, au, b, bu, w, wanted, 24, np.random.SeedSequence(5))
     run = bg.background_scores(*args)

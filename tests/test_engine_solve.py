@@ -9,7 +9,6 @@ from scipy.sparse.linalg import splu
 
 from openpcf.engine import solve
 from openpcf.engine.solve import (
-    BlockTriangularLU,
     SingularSystem,
     check_productive,
     factorise,
@@ -47,14 +46,29 @@ def _cold_cache() -> None:
     solve._CACHE.clear()
 
 
+@pytest.fixture(params=["superlu", "compiled"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both solvers on the same small systems: one SuperLU below `COMPILED_MIN`, the compiled
+    block substitution (forced here by lowering the threshold) at or above it."""
+    if request.param == "compiled":
+        monkeypatch.setattr(solve, "COMPILED_MIN", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("core", [0, 10, 120])
-def test_matches_dense_inverse(core: int) -> None:
+def test_matches_dense_inverse(core: int, path: str) -> None:
+    """core 10: a cycle solved densely inside the substitution, 120: one with its own LU
+    (solve.BIG_BLOCK is 64); both with two-process loops outside the core."""
+    from openpcf.engine.substitution import BlockSubstitution
+
     n = 300
     a = _system(n, core, seed=core)
     b = np.random.default_rng(1).random((5, n))
     m_inv = np.linalg.inv(np.eye(n) - a.toarray())
     fact = factorise(a)
-    assert isinstance(fact.lu, BlockTriangularLU)
+    assert isinstance(fact.lu, BlockSubstitution) == (path == "compiled")
+    if path == "compiled":
+        assert len(fact.lu.big) == (core >= 64)
     assert fact.factor_nnz > 0
     check_productive(fact)
     np.testing.assert_allclose(footprints_of_all_processes(fact, b), (b @ m_inv).T, rtol=1e-10)
@@ -83,9 +97,11 @@ def test_cache_is_keyed_by_content() -> None:
     assert factorise(changed) is not first
 
 
-def test_singular_and_unproductive() -> None:
-    with pytest.raises(SingularSystem):
-        factorise(sp.csc_matrix(np.array([[0.0, 1.0], [1.0, 0.0]])))
+def test_singular_and_unproductive(path: str) -> None:
+    with pytest.raises(SingularSystem):  # each consumes all the other makes
+        factorise(sp.csc_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))).solve(np.ones(2))
+    with pytest.raises(SingularSystem):  # a process that consumes all it makes
+        factorise(sp.csc_matrix(np.array([[1.0, 0.5], [0.0, 0.0]]))).solve(np.ones(2), True)
     unproductive = factorise(sp.csc_matrix(np.array([[0.0, 2.0], [1.0, 0.0]])))
     with pytest.raises(SingularSystem):
         check_productive(unproductive)
@@ -138,8 +154,9 @@ def test_krylov_block_agrees_with_a_direct_solve(shape: str) -> None:
     a = _cyclic_core(n, core, shape, seed=7)
     fact = factorise(a)
     blocks = fact.krylov_blocks
-    # the core would fill an LU: the whole system goes to BiCGSTAB (solve._solver)
-    assert [b.shape for b in blocks] == [(n, n)]
+    # the core would fill an LU: it goes to BiCGSTAB (solve._block_solver), the rest is
+    # substitution around it
+    assert [b.shape for b in blocks] == [(core, core)]
     lu = _direct(a)
     b = np.random.default_rng(8).random((6, n)) * np.logspace(-6, 3, 6)[:, None]
     _agree(footprints_of_all_processes(fact, b), lu.solve(b.T, trans="T"))
@@ -160,18 +177,14 @@ def test_krylov_falls_back_to_the_block_lu_when_it_does_not_converge(
 
     a = _cyclic_core(1300, 1100, "random", seed=9)
     fact = factorise(a)
-    (whole,) = fact.krylov_blocks
+    (core,) = fact.krylov_blocks
     monkeypatch.setattr(krylov, "MAXITER", 2)  # far too few: neither Jacobi nor ILU gets there
     monkeypatch.setattr(krylov, "REFINEMENTS", 1)
     b = np.random.default_rng(10).random((3, 1300))
     _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"))
-    assert whole.fallbacks == 3
-    # the fallback is the block triangular LU, whose core is BiCGSTAB's again, and fell back
-    # to the core's own LU in turn
-    btf = whole.lu()
-    assert isinstance(btf, BlockTriangularLU)
-    (core,) = [seg.lu for seg in btf.segments if not hasattr(seg.lu, "L")]
+    # every column fell back to the core's own LU, made on first need
     assert core.shape == (1100, 1100) and core.fallbacks == 3
+    assert hasattr(core.lu(), "L")
 
 
 def test_unproductive_core_is_still_solved_exactly_and_reported() -> None:

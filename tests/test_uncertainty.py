@@ -593,7 +593,9 @@ def test_packages_stored_before_uncertainty_still_load_as_certain(
           - {name: Part, stage: raw-materials, amount: 2, unit: kg, process: "u/process 7"}
     """)  # fmt: skip
     u = monte_carlo(load_project(path), GB, 50, seed=1)
-    assert u.sd == 0.0 and u.mean == pytest.approx(u.deterministic)
+    # fifty equal draws: their mean can differ from each by a rounding (pairwise summation),
+    # so the sd is zero to rounding, not always exactly
+    assert u.sd <= 1e-14 * u.mean and u.mean == pytest.approx(u.deterministic)
     assert "predates uncertainty" in u.method
 
 

@@ -8,7 +8,7 @@ and of B only the flows that the weights count.
 How each batch of iterations is solved, by the kind of the mean system's `Factorisation`:
 - an LU (block triangular): GMRES preconditioned by it, vectorised over the batch
   (`uncertainty.krylov_transposed_solves`);
-- BiCGSTAB, for a system with a large cyclic core (`solve._solver`): BiCGSTAB again on the
+- BiCGSTAB, for a system with a large cyclic core (`solve._block_solver`): BiCGSTAB on the
   batch's sampled systems as one operator, preconditioned by I + mean(A)^T (Jacobi when a
   process consumes its own product), started from the mean system's solution (a sample moves
   scores by a few per cent, so few iterations are left), each answer checked score by score
@@ -193,7 +193,7 @@ def background_scores(
     bw = b_uncertain.value * weights[b_uncertain.row]
     keep = bw != 0
     b_cols, b_vals = b_uncertain.col[keep], bw[keep]
-    iterative = bool(fact.krylov_blocks) and fact.krylov_blocks[0].shape[0] == fact.size
+    iterative = bool(fact.krylov_blocks)
     # GMRES's batch operator wants the entries by column; BiCGSTAB's takes any order, and by
     # distribution each kind is drawn into a contiguous run of columns (no scattered writes)
     if iterative:

@@ -35,19 +35,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 import xxhash
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import breadth_first_order
 from scipy.sparse.linalg import SuperLU, splu
 
 from openpcf.engine.krylov import KrylovBlock, SingularSystem
 
-# A strongly connected block of at least this many processes gets its own LU with a
-# fill-reducing ordering; smaller cycles stay in the triangular runs around them.
-_BIG_BLOCK = 64
 #: A cyclic block of at least this many processes is solved by BiCGSTAB unless its LU is shown
 #: to fill little: at most `FILL_LIMIT` times the block's entries by `fill_estimate`.
 KRYLOV_MIN = 1000
@@ -110,159 +106,53 @@ def _block_solver(block: sp.csc_matrix, permc_spec: str) -> object:
     return _lu(block, permc_spec)
 
 
-def _stored(solver: object) -> int:
+def stored_entries(solver: object) -> int:
+    """Entries a block's solver keeps: L + U of an LU, the matrix of a Krylov block."""
     if isinstance(solver, KrylovBlock):
         return solver.nnz
     return int(solver.L.nnz + solver.U.nnz)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class _Segment:
-    start: int
-    stop: int
-    lu: SuperLU | KrylovBlock  # solves the diagonal block [start:stop, start:stop]
-    above: sp.csc_matrix | None  # the block [0:start, start:stop]; below it is all zero
+#: Systems of this many processes or more are solved by compiled block substitution
+#: (`engine.substitution`); smaller ones by one SuperLU of all of I - A, which is instant at that
+#: size and keeps numba (0.2 s to import) out of small calculations such as `openpcf calc`.
+COMPILED_MIN = 1000
 
 
-class BlockTriangularLU:
-    """LU of a sparse matrix permuted to block upper triangular form, solved by substitution.
+def _solver(a: sp.csc_matrix, direct: bool = False) -> object:
+    """The solver of I - A: SuperLU for a small system; else block substitution, whose large
+    cyclic blocks get an LU, or BiCGSTAB (`_block_solver`) unless `direct`."""
+    n = a.shape[0]
+    if n < COMPILED_MIN:
+        m = (sp.identity(n, format="csc", dtype=np.float64) - a).tocsc()
+        m.sum_duplicates()
+        m.eliminate_zeros()  # an explicit zero is no supply link
+        return _lu(m, "COLAMD")
+    from openpcf.engine.substitution import BlockSubstitution
 
-    `order` lists the processes suppliers-first, so that m[order][:, order] has no entry below
-    its diagonal blocks; each segment of consecutive positions is factorised on its own. Has the
-    `solve(rhs, trans)` of scipy's SuperLU, so it can stand in for one.
-    """
-
-    def __init__(self, m: sp.csc_matrix, order: np.ndarray, bounds: list[tuple[int, int, str]]):
-        self.shape = m.shape
-        self.order = order
-        p = m[order][:, order].tocsc()
-        segments = []
-        for start, stop, permc_spec in bounds:
-            cols = p[:, start:stop]
-            block = cols[start:stop].tocsc()
-            lu = (
-                _block_solver(block, permc_spec)
-                if permc_spec != "NATURAL"
-                else _lu(block, permc_spec)
-            )
-            above = cols[:start].tocsc() if start else None
-            if above is not None:
-                above.eliminate_zeros()
-                if above.nnz == 0:
-                    above = None
-            segments.append(_Segment(start, stop, lu, above))
-        self.segments: tuple[_Segment, ...] = tuple(segments)
-
-    @cached_property
-    def nnz(self) -> int:
-        """Stored entries: L + U of every diagonal block factorised (the matrix of one solved
-        iteratively) plus the off-diagonal blocks."""
-        total = 0
-        for seg in self.segments:
-            total += _stored(seg.lu)
-            total += seg.above.nnz if seg.above is not None else 0
-        return int(total)
-
-    def solve(self, rhs: np.ndarray, trans: str = "N") -> np.ndarray:
-        y = np.array(rhs, dtype=np.float64)[self.order]  # a permuted copy
-        if trans == "N":  # block upper triangular: last block first
-            for seg in reversed(self.segments):
-                if not y[seg.start : seg.stop].any():
-                    continue  # nothing demanded here or downstream of it: its supply is zero
-                x = seg.lu.solve(y[seg.start : seg.stop])
-                y[seg.start : seg.stop] = x
-                if seg.above is not None:
-                    y[: seg.start] -= seg.above @ x
-        else:  # the transpose is block lower triangular: first block first
-            for seg in self.segments:
-                r = y[seg.start : seg.stop]
-                if seg.above is not None:
-                    r = r - seg.above.T @ y[: seg.start]
-                y[seg.start : seg.stop] = seg.lu.solve(r, trans="T") if r.any() else 0.0
-        out = np.empty_like(y)
-        out[self.order] = y
-        return out
-
-
-def _block_triangular(
-    m: sp.csc_matrix, labels: np.ndarray | None = None
-) -> BlockTriangularLU | None:
-    """Block triangular LU of m, or None when the component order cannot be established;
-    `labels`: the strongly connected components of m when already known."""
-    n = m.shape[0]
-    if labels is None:
-        _, labels = connected_components(m, directed=True, connection="strong")
-    rows = m.indices
-    cols = np.repeat(np.arange(n), np.diff(m.indptr))
-    # scipy numbers the components in (reverse) topological order; check rather than trust it.
-    for rank in (-labels, labels):
-        if np.all(rank[rows] <= rank[cols]):  # every supplier's block comes before its consumer's
-            break
-    else:
-        return None
-    order = np.argsort(rank, kind="stable")
-    ranked = rank[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    bounds: list[tuple[int, int, str]] = []
-    run = 0  # start of the current run of small blocks
-    for start, size in zip(starts[sizes >= _BIG_BLOCK], sizes[sizes >= _BIG_BLOCK], strict=True):
-        if start > run:
-            bounds.append((run, int(start), "NATURAL"))
-        bounds.append((int(start), int(start + size), "MMD_AT_PLUS_A"))
-        run = int(start + size)
-    if run < n:
-        bounds.append((run, n, "NATURAL"))
-    return BlockTriangularLU(m, order, bounds)
-
-
-def _direct(m: sp.csc_matrix) -> BlockTriangularLU | SuperLU:
-    return _block_triangular(m) or _lu(m, "COLAMD")
-
-
-def _solver(m: sp.csc_matrix) -> BlockTriangularLU | SuperLU | KrylovBlock:
-    """The whole system by BiCGSTAB when it holds a cyclic block that would take the Krylov
-    path (`_block_solver`), else the block triangular LU.
-
-    Why the whole system and not that block alone: with the block out of the way, what is left
-    is triangular runs whose SuperLU and the permutations around them cost more than the
-    Krylov solve of everything (tiled USLCI x100: 250 ms against 45 ms; docs/engine.md). The
-    block triangular LU stays as the fallback, made only when BiCGSTAB fails.
-    """
-    n = m.shape[0]
-    labels = None
-    if n >= KRYLOV_MIN:
-        _, labels = connected_components(m, directed=True, connection="strong")
-        sizes = np.bincount(labels)
-        for label in np.flatnonzero(sizes >= KRYLOV_MIN):
-            inside = np.flatnonzero(labels == label)
-            block = sp.csc_matrix(m[:, inside][inside])
-            if fill_estimate(block) > FILL_LIMIT * block.nnz:
-                return KrylovBlock(m, _direct)
-    return _block_triangular(m, labels) or _lu(m, "COLAMD")
+    if direct:
+        return BlockSubstitution(a, lambda m: _lu(m, "MMD_AT_PLUS_A"))
+    return BlockSubstitution(a, lambda m: _block_solver(m, "MMD_AT_PLUS_A"))
 
 
 @dataclass(frozen=True)
 class Factorisation:
     key: str
     size: int
-    lu: object  # BlockTriangularLU or scipy SuperLU; immutable by convention: we only .solve
+    lu: object  # BlockSubstitution or scipy SuperLU; immutable by convention: we only .solve
 
     @property
     def factor_nnz(self) -> int:
-        """Entries stored by the factorisation (L + U, and any off-diagonal blocks kept)."""
-        if isinstance(self.lu, BlockTriangularLU):
+        """Entries stored by the factorisation (L + U; A and the large blocks' solvers)."""
+        if hasattr(self.lu, "solvers"):  # a BlockSubstitution (imported only when used)
             return self.lu.nnz
-        return _stored(self.lu)
+        return stored_entries(self.lu)
 
     @property
     def krylov_blocks(self) -> tuple[KrylovBlock, ...]:
         """The diagonal blocks solved iteratively (none when everything is factorised)."""
-        if isinstance(self.lu, KrylovBlock):
-            return (self.lu,)
-        if isinstance(self.lu, BlockTriangularLU):
-            return tuple(s.lu for s in self.lu.segments if isinstance(s.lu, KrylovBlock))
-        return ()
+        solvers = getattr(self.lu, "solvers", {})  # a BlockSubstitution's large blocks
+        return tuple(b for b in solvers.values() if isinstance(b, KrylovBlock))
 
     def solve(self, rhs: np.ndarray, transposed: bool = False) -> np.ndarray:
         out = self.lu.solve(np.asarray(rhs, dtype=np.float64), trans="T" if transposed else "N")
@@ -308,11 +198,7 @@ def factorise(technosphere: sp.spmatrix) -> Factorisation:
     n = technosphere.shape[0]
     if technosphere.shape != (n, n):
         raise ValueError(f"the technosphere matrix must be square, got {technosphere.shape}")
-    m = (sp.identity(n, format="csc", dtype=np.float64) - csc).tocsc()
-    m.sum_duplicates()
-    m.eliminate_zeros()  # an explicit zero is no supply link
-    m.sort_indices()
-    fact = Factorisation(key, n, _solver(m))
+    fact = Factorisation(key, n, _solver(csc))
     _CACHE[key] = fact
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -324,12 +210,7 @@ def factorise_direct(technosphere: sp.spmatrix) -> Factorisation:
     not cached: the reference iterative answers are checked against, and the last resort of a
     sampled system that BiCGSTAB does not solve."""
     csc = _canonical_csc(technosphere)
-    n = csc.shape[0]
-    m = (sp.identity(n, format="csc", dtype=np.float64) - csc).tocsc()
-    m.sum_duplicates()
-    m.eliminate_zeros()
-    m.sort_indices()
-    return Factorisation(_key_of(csc), n, _direct(m))
+    return Factorisation(_key_of(csc), csc.shape[0], _solver(csc, direct=True))
 
 
 def check_productive(fact: Factorisation) -> None:
