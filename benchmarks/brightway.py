@@ -155,15 +155,16 @@ def _entries(m: sp.csc_matrix, start: int, kind: str, biosphere: bool) -> Uncert
 
 
 def openpcf_all_scores(db: BenchDatabase) -> np.ndarray:
-    """Every process's kg CO2e per unit, from the entry arrays: A as a matrix, B^T w (the one
-    vector of the biosphere the scores need) summed from B's entries (both by
-    `engine.entries`), then `openpcf_core`."""
-    from openpcf.engine.entries import csc_from_entries, weighted_column_sums
+    """Every process's kg CO2e per unit, from the entry arrays, factorised cold:
+    `engine.entries.scores_from_entries` (A as a matrix, B^T w summed from B's entries on a
+    second thread meanwhile, one transposed solve)."""
+    from openpcf.engine import solve
+    from openpcf.engine.entries import scores_from_entries
 
-    n, au, bu = db.processes, db.a_uncertain, db.b_uncertain
-    a = csc_from_entries(au.row, au.col, au.value, (n, n))
-    rhs = weighted_column_sums(bu.row, bu.col, bu.value, db.weights, n)
-    return openpcf_core(a, rhs)
+    au, bu = db.a_uncertain, db.b_uncertain
+    solve._CACHE.clear()  # cold: the factorisation is part of the time
+    return scores_from_entries((au.row, au.col, au.value), (bu.row, bu.col, bu.value),
+                               db.weights, db.processes)  # fmt: skip
 
 
 def openpcf_core(a: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:

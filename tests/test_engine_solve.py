@@ -154,35 +154,40 @@ def test_krylov_block_agrees_with_a_direct_solve(shape: str) -> None:
     a = _cyclic_core(n, core, shape, seed=7)
     fact = factorise(a)
     blocks = fact.krylov_blocks
-    # the core would fill an LU: it goes to BiCGSTAB (solve._block_solver), the rest is
+    # the core would fill an LU: its solver is BiCGSTAB (solve._block_solver), the rest is
     # substitution around it
     assert [b.shape for b in blocks] == [(core, core)]
     lu = _direct(a)
     b = np.random.default_rng(8).random((6, n)) * np.logspace(-6, 3, 6)[:, None]
+    # transposed solves: Gauss-Seidel sweeps over the core settle (radius below 0.45)
     _agree(footprints_of_all_processes(fact, b), lu.solve(b.T, trans="T"))
+    assert fact.lu.sweeps > 0 and fact.lu.unsettled == 0
     d = np.zeros(n)
     d[[3, 900]] = [1.0, 2.5]
     _agree(supply_for(fact, d), lu.solve(d))
     for j in (0, 5, n - 1):
         _agree(inventory_for(fact, b, j), b @ lu.solve(np.eye(n)[:, j]))
     check_productive(fact)
-    assert blocks[0].iterations > 0
+    assert blocks[0].iterations > 0  # the forward solves
     assert blocks[0].fallbacks == 0  # productive: BiCGSTAB converged every time
 
 
 def test_krylov_falls_back_to_the_block_lu_when_it_does_not_converge(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from openpcf.engine import krylov
+    from openpcf.engine import krylov, substitution
 
     a = _cyclic_core(1300, 1100, "random", seed=9)
     fact = factorise(a)
     (core,) = fact.krylov_blocks
-    monkeypatch.setattr(krylov, "MAXITER", 2)  # far too few: neither Jacobi nor ILU gets there
+    # far too few: neither Gauss-Seidel nor BiCGSTAB (Jacobi, then ILU) gets there
+    monkeypatch.setattr(substitution, "MAX_SWEEPS", 2)
+    monkeypatch.setattr(krylov, "MAXITER", 2)
     monkeypatch.setattr(krylov, "REFINEMENTS", 1)
     b = np.random.default_rng(10).random((3, 1300))
     _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"))
     # every column fell back to the core's own LU, made on first need
+    assert fact.lu.unsettled == 1 and fact.lu.sweeps == 0
     assert core.shape == (1100, 1100) and core.fallbacks == 3
     assert hasattr(core.lu(), "L")
 

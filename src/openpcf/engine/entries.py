@@ -4,17 +4,20 @@ Why: an LCI database arrives as lists of exchanges, one entry each (importers, B
 datapackages, the benchmarks' shared arrays). scipy builds a CSC matrix from them through a
 COO matrix, a conversion and a sort (4.7 ms for USLCI tiled 100 times, 436,100 entries), and
 B^T w over its 2.4 million biosphere entries takes 9.5 ms with numpy's bincount; one counting
-sort and one pass each, compiled, take 1.3 and 2.1 ms (BENCHMARKS.md).
+sort and one pass each, compiled, take 1.3 and 2.1 ms (BENCHMARKS.md). Both release the GIL,
+so `scores_from_entries` sums B^T w on a second core while the first factorises I - A.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _csc_arrays(
     rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_cols: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +82,7 @@ def csc_from_entries(
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _weighted(
     rows: np.ndarray, cols: np.ndarray, values: np.ndarray, weights: np.ndarray, n_cols: int
 ) -> tuple[np.ndarray, int]:
@@ -110,3 +113,20 @@ def weighted_column_sums(
         raise ValueError(f"entry {bad} ({rows[bad]}, {cols[bad]}) lies outside "
                          f"{weights.size} flows × {n_cols} processes")  # fmt: skip
     return out
+
+
+def scores_from_entries(
+    a_entries: tuple[np.ndarray, np.ndarray, np.ndarray],
+    b_entries: tuple[np.ndarray, np.ndarray, np.ndarray],
+    weights: np.ndarray,
+    processes: int,
+) -> np.ndarray:
+    """Every process's score per unit of its output, (I - A)^-T B^T w, from the (row, column,
+    value) entries of A and B: B^T w is summed on a second thread while A is built and
+    factorised (`solve.factorise`, cached like any other)."""
+    from openpcf.engine.solve import factorise
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rhs = pool.submit(weighted_column_sums, *b_entries, weights, processes)
+        fact = factorise(csc_from_entries(*a_entries, (processes, processes)))
+        return fact.solve(rhs.result(), transposed=True)

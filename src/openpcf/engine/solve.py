@@ -167,7 +167,8 @@ def matrix_key(a: sp.spmatrix) -> str:
 
 
 def _canonical_csc(a: sp.spmatrix) -> sp.csc_matrix:
-    csc = sp.csc_matrix(a)
+    # a CSC matrix as it is: a copy would forget that it is known to be canonical
+    csc = a if isinstance(a, sp.csc_matrix) else sp.csc_matrix(a)
     csc.sum_duplicates()
     csc.sort_indices()
     return csc
