@@ -16,7 +16,7 @@ every biosphere entry carries a distribution: symmetric (default: in turn normal
 uniform ± 15 %, triangular ± 20 % on inputs; 15 %, 25 %, 30 % on emissions) or lognormal
 (gsd 1.1 on inputs, 1.3 on emissions). The same arrays go into
 
-- openpcf's engine: scipy matrices, `engine.solve.factorise` (block triangular LU), one
+- openpcf's engine: scipy matrices, `engine.solve.factorise` (SuperLU or compiled block substitution), one
   transposed solve with the characterised biosphere as right-hand side for every process's score;
   Monte Carlo with `engine.uncertainty.background_scores` (vectorised sampling, GMRES
   preconditioned with the mean system's LU, batched);

@@ -272,14 +272,11 @@ def main() -> None:
         entries = factor_entries(fact)
         rows.append(("factorise, cold cache", fmt_s(t_fact), f"{entries:,} stored entries"))
         notes["factors"] = f"fill {entries / (a.nnz + n):.1f}× the entries of I - A"
-        if hasattr(fact.lu, "segments"):  # the block triangular LU
-            parts = ", ".join(
-                f"{seg.stop - seg.start:,} ({seg.lu.L.nnz + seg.lu.U.nnz:,} in L+U)"
-                for seg in fact.lu.segments
-            )
+        if hasattr(fact.lu, "big"):  # the compiled block substitution
+            sizes = [int(fact.lu.starts[c + 1] - fact.lu.starts[c]) for c in fact.lu.big]
             notes["factors"] = (
-                f"block triangular LU, {len(fact.lu.segments)} diagonal segments: {parts}; "
-                f"fill {entries / (a.nnz + n):.1f}× the entries of I - A"
+                f"block substitution, {fact.lu.starts.size - 1:,} components, large blocks "
+                f"{sizes}; fill {entries / (a.nnz + n):.1f}× the entries of I - A"
             )
         done()
 

@@ -81,7 +81,7 @@ def test_certain_entries_passed_as_uncertain_change_nothing(database) -> None:  
 def test_dask_runs_the_batches_to_the_same_numbers(database, kind: str) -> None:  # type: ignore[no-untyped-def]
     distributed = pytest.importorskip("distributed")
     a, b, w, au, bu = database
-    if kind == "gmres":  # a system small enough for the block triangular LU
+    if kind == "gmres":  # a system with no BiCGSTAB block: GMRES with its LU
         a, b, w, au, bu = _database(300, 200, seed=22)
     fact = solve.factorise(a)
     wanted = np.arange(a.shape[0])

@@ -233,3 +233,14 @@ def test_fill_estimate_tells_a_chain_from_a_random_block() -> None:
     assert solve.fill_estimate(random) > 50 * random.nnz
     # a chain-like block of KRYLOV_MIN or more processes is still factorised: it fills little
     assert not factorise(sp.identity(n) - chain).krylov_blocks
+
+
+def test_factorise_direct_never_iterates() -> None:
+    """The reference iterative answers are checked against: every large block by its LU, no
+    Gauss-Seidel sweeps, no BiCGSTAB, and the same scores as a plain SuperLU."""
+    a = _cyclic_core(1300, 1100, "hub", seed=16)
+    fact = solve.factorise_direct(a)
+    b = np.random.default_rng(17).random((2, 1300))
+    _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"))
+    assert fact.lu.sweeps == 0 and not fact.krylov_blocks
+    assert all(hasattr(s, "L") for s in fact.lu.solvers.values())

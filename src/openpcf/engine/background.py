@@ -6,7 +6,7 @@ of processes upstream of those asked for (`upstream_of`: nothing else can move t
 and of B only the flows that the weights count.
 
 How each batch of iterations is solved, by the kind of the mean system's `Factorisation`:
-- an LU (block triangular): GMRES preconditioned by it, vectorised over the batch
+- an LU (no large cyclic block solved by BiCGSTAB): GMRES preconditioned by it, vectorised over the batch
   (`uncertainty.krylov_transposed_solves`);
 - BiCGSTAB, for a system with a large cyclic core (`solve._block_solver`): BiCGSTAB on the
   batch's sampled systems as one operator, preconditioned by I + mean(A)^T (Jacobi when a

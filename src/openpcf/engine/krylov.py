@@ -205,7 +205,7 @@ class KrylovBlock:
     """A diagonal block of I - A solved by BiCGSTAB (Jacobi-preconditioned, then with an
     incomplete LU if that fails), with an LU of the block as the last resort.
 
-    Has the `solve(rhs, trans)` of scipy's SuperLU, so a block triangular LU can hold it in
+    Has the `solve(rhs, trans)` of scipy's SuperLU, so a `BlockSubstitution` can hold it in
     place of one. The fallback LU is made on first need and kept; `fallbacks` counts the
     columns it answered, `iterations` the BiCGSTAB iterations of every solve (both for reports
     and tests: a value, not a guarantee, under concurrent use).

@@ -10,25 +10,18 @@ A `Factorisation` is an immutable value tied to the hash of the matrix it came f
 per hash, so recalculating with a new demand on the same system never factorises again.
 
 How it factorises. LCA technospheres are mostly hierarchical: a product's inputs come from
-products "upstream" of it, and only a core of processes (energy, materials, transport) feed
-each other in cycles. General fill-reducing orderings (COLAMD, minimum degree) do not see that
-and fill the LU with tens of millions of entries on a 20,000-process system, while in an order
-where suppliers come before consumers the acyclic part is triangular and fills nothing. So, as
-KLU does for circuits, `factorise` first permutes I - A to block triangular form (the strongly
-connected components of the supply graph, in topological order), factorises each cyclic block
-of `_BIG_BLOCK` or more processes on its own with a minimum-degree ordering of A + A^T, and the
-triangular runs between them (singletons and small cycles) with the natural order; solves are
-block substitutions through the untouched off-diagonal blocks. `benchmarks/engine.py` measures it.
-
-Large cyclic blocks are not factorised. Most of ecoinvent is one strongly connected component,
-where any LU fills with tens of millions of entries (minutes, gigabytes), while the block is
-productive and BiCGSTAB with a Jacobi preconditioner converges in tens of iterations. A block of
+products "upstream" of it, and only cores of processes (energy, materials, transport) feed each
+other in cycles. General fill-reducing orderings (COLAMD, minimum degree) do not see that and
+fill an LU with tens of millions of entries on a 20,000-process system, while in supply order
+(suppliers before consumers) everything outside the cyclic blocks is triangular. So a system of
+`COMPILED_MIN` or more processes is solved by compiled block substitution
+(`engine.substitution`), which needs a solver only for its large cyclic blocks
+(`_block_solver`): an LU, or BiCGSTAB (`engine.krylov.KrylovBlock`) for a block of
 `KRYLOV_MIN` or more processes whose fill a cheap bound cannot show to be small
-(`fill_estimate`: the profile of the block in reverse Cuthill-McKee order, an upper bound on the
-entries of an LU in that order) is solved iteratively (`engine.krylov.KrylovBlock`): every
-answer is checked score by score by its residual, and whatever does not converge is solved by
-an LU of the block made on first need. docs/engine.md gives the thresholds and how they were
-measured.
+(`fill_estimate`); transposed solves try Gauss-Seidel sweeps on those blocks first. Every
+iterative answer is checked score by score by its residual, and what does not converge goes to
+the next solver, an LU last. A smaller system gets one SuperLU. docs/engine.md gives the
+thresholds and how they were measured.
 """
 
 from __future__ import annotations
@@ -131,7 +124,7 @@ def _solver(a: sp.csc_matrix, direct: bool = False) -> object:
     from openpcf.engine.substitution import BlockSubstitution
 
     if direct:
-        return BlockSubstitution(a, lambda m: _lu(m, "MMD_AT_PLUS_A"))
+        return BlockSubstitution(a, lambda m: _lu(m, "MMD_AT_PLUS_A"), sweeps=False)
     return BlockSubstitution(a, lambda m: _block_solver(m, "MMD_AT_PLUS_A"))
 
 
@@ -207,8 +200,8 @@ def factorise(technosphere: sp.spmatrix) -> Factorisation:
 
 
 def factorise_direct(technosphere: sp.spmatrix) -> Factorisation:
-    """An LU of I - A whatever its structure (block triangular, else COLAMD; never BiCGSTAB),
-    not cached: the reference iterative answers are checked against, and the last resort of a
+    """A direct solver of I - A whatever its structure (SuperLU, or block substitution with an
+    LU of every large block; never BiCGSTAB or Gauss-Seidel), not cached: the reference iterative answers are checked against, and the last resort of a
     sampled system that BiCGSTAB does not solve."""
     csc = _canonical_csc(technosphere)
     return Factorisation(_key_of(csc), csc.shape[0], _solver(csc, direct=True))

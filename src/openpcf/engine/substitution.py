@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from openpcf.engine.krylov import SingularSystem
+from openpcf.engine.krylov import CTOL, NTOL, SingularSystem
 
 #: A strongly connected block of at least this many processes is large: Gauss-Seidel sweeps or
 #: a solver of its own; smaller cycles are solved inside the substitution with their inverse.
@@ -416,17 +416,18 @@ BlockSolver = Callable[[sp.csc_matrix], object]
 
 class BlockSubstitution:
     """I - A in supply order: substitution outside the large cyclic blocks, and for each of
-    those Gauss-Seidel sweeps (transposed solves) or its own solver (`block_solver`, given M's
-    block, made on first need: forward solves, and transposed ones the sweeps do not settle).
-    Has the `solve(rhs, trans)` of scipy's SuperLU."""
+    those Gauss-Seidel sweeps (transposed solves, unless `sweeps` is False) or its own solver
+    (`block_solver`, given M's block, made on first need: forward solves, and transposed ones
+    the sweeps do not settle). Has the `solve(rhs, trans)` of scipy's SuperLU."""
 
-    def __init__(self, a: sp.csc_matrix, block_solver: BlockSolver) -> None:
+    def __init__(self, a: sp.csc_matrix, block_solver: BlockSolver, sweeps: bool = True) -> None:
         n = a.shape[0]
         self.shape = (n, n)
         if a.dtype != np.float64:
             a = sp.csc_matrix(a, dtype=np.float64)
         self._a = a
         self._block_solver = block_solver
+        self._try_sweeps = sweeps  # False: every large block by its solver (direct answers)
         # scipy keeps int32 indices; the kernels take them as they are (an explicit zero in
         # the data is skipped: it is no supply link)
         self._indptr, self._indices, self._data = a.indptr, a.indices, a.data
@@ -508,8 +509,9 @@ class BlockSubstitution:
 
     def _large_transposed(self, c: int, x: np.ndarray, rb: np.ndarray) -> None:
         """Block c of a transposed solve: sweeps, else the block's solver."""
-        from openpcf.engine.krylov import CTOL, NTOL
-
+        if not self._try_sweeps:
+            x[self._members(c)] = self._block(c, rb, "T")
+            return
         if c not in self._local:
             self._local[c] = _local_block(self._indptr, self._indices, self._data, self.order,
                                           self.starts, self.position, self.comp_of, c)  # fmt: skip

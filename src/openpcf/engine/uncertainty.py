@@ -332,7 +332,7 @@ def direct_transposed_solves(
     base: sp.spmatrix, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, rhs: np.ndarray
 ) -> np.ndarray:
     """The same solves by a fresh LU of each iteration's matrix (`solve.factorise_direct`,
-    block triangular, never BiCGSTAB): the reference the Krylov paths are checked against, and
+    never iterative): the reference the Krylov paths are checked against, and
     their last resort."""
     size = base.shape[0]
     out = np.empty_like(rhs, dtype=np.float64)
