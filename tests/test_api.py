@@ -191,6 +191,8 @@ def test_products_are_created_listed_and_changed(client: TestClient, world: Worl
         "created_at": None,
         "cpc": None,
         "classifications": [],
+        "mass_per_declared_unit_kg": None,
+        "pact_notices": [],
     }
     again = client.post("/products", json={"slug": "widget", "name": "W"}, headers=auth)
     assert again.status_code == 409 and again.json()["code"] == "conflict"

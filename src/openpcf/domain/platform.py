@@ -23,6 +23,10 @@ CLASSIFICATIONS_DOC = (
     "other product classifications as URNs (PACT productClassifications), e.g. "
     "urn:pact:productclassification:hs:252329"
 )
+MASS_DOC = (
+    "kg of product in one declared unit of its model (PACT productMassPerDeclaredUnit), needed "
+    "to serve over PACT a product declared in a unit that is not a mass (piece, liter, m2, ...)"
+)
 
 
 def product_urn(tenant: str, slug: str) -> str:
@@ -141,6 +145,9 @@ class ProductCreate(_In):
     classifications: list[str] = Field(
         default_factory=list, max_length=20, description=CLASSIFICATIONS_DOC
     )
+    mass_per_declared_unit_kg: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, examples=[5.4], description=MASS_DOC
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -160,6 +167,27 @@ class ProductUpdate(_In):
     classifications: list[str] | None = Field(
         default=None, max_length=20, description=CLASSIFICATIONS_DOC + "; [] removes them"
     )
+    mass_per_declared_unit_kg: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description=MASS_DOC + "; null removes it"
+    )
+
+
+class PactNotice(_Out):
+    """Why a calculation's footprint is not served over PACT (ListFootprints, GetFootprint,
+    answers to requests): told to the product's owner, never served with a guessed value."""
+
+    code: Literal["mass_unknown", "not_expressible"] = Field(
+        description="mass_unknown: the declared unit needs the product's mass per declared "
+        "unit (set mass_per_declared_unit_kg); not_expressible: PACT cannot state the result"
+    )
+    message: str = Field(
+        examples=[
+            "not shared over PACT: its declared unit (1 piece) needs productMassPerDeclaredUnit;"
+            " set the product's mass per declared unit (mass_per_declared_unit_kg, kg in 1 piece)"
+        ]
+    )
+    declared_unit: str = Field(description="the PACT declared unit, e.g. '1 piece'")
+    calculations: list[str] = Field(default_factory=list, description="calculation UUIDs")
 
 
 class ProductInfo(_Out):
@@ -174,6 +202,11 @@ class ProductInfo(_Out):
     created_at: datetime | None = None
     cpc: str | None = Field(default=None, description=CPC_DOC)
     classifications: list[str] = Field(default_factory=list, description=CLASSIFICATIONS_DOC)
+    mass_per_declared_unit_kg: float | None = Field(default=None, description=MASS_DOC)
+    pact_notices: list[PactNotice] = Field(
+        default_factory=list,
+        description="why footprints of the product are not served over PACT (owners only)",
+    )
 
 
 class ModelVersionInfo(_Out):
@@ -268,6 +301,9 @@ class CalculationSummary(_Out):
     created_at: datetime | None = None
     integrity: CalculationIntegrity | None = Field(
         default=None, description="ok false: the stored calculation was altered after it was made"
+    )
+    pact_notice: PactNotice | None = Field(
+        default=None, description="why it is not served over PACT (owners only)"
     )
 
 

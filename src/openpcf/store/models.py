@@ -162,6 +162,9 @@ class Product(Base):
     # UN CPC Ver.2.1 code (PACT v2 productCategoryCpc) and other classification URNs (0004)
     cpc: Mapped[str | None] = mapped_column(String(10))
     classifications: Mapped[list[str] | None] = mapped_column(JSON)
+    # kg of product per declared unit (PACT productMassPerDeclaredUnit) when that unit is not a
+    # mass (0011): without it such a product's footprints are not served over PACT
+    mass_per_declared_unit_kg: Mapped[float | None] = mapped_column(Float)
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
 

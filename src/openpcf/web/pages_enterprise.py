@@ -168,12 +168,16 @@ def product_settings(
     slug: str,
     name: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = "private",
+    mass_per_declared_unit_kg: Annotated[str | None, Form()] = None,
 ) -> Response:
     urn = product_urn(user.tenant, slug)
+    mass = mass_per_declared_unit_kg
     try:
         change = ProductUpdate(
             name=name.strip() or None,
             visibility=Visibility(visibility) if visibility in VISIBILITIES else None,
+            # an empty field removes the mass; a form without the field leaves it
+            **({} if mass is None else {"mass_per_declared_unit_kg": mass.strip() or None}),
         )
         call(request, products.update_product, user.principal, urn, change)
     except (OpenpcfError, ValueError) as e:

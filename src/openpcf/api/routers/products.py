@@ -84,7 +84,7 @@ def get_product(product_urn: Urn, db: SessionDep, who: PrincipalDep) -> ProductI
 @router.patch(
     "/{product_urn}",
     response_model=ProductInfo,
-    summary="Rename a product or change its visibility",
+    summary="Change a product: name, visibility, classifications, mass per declared unit",
     responses=responses(401, 403, 404, 422),
 )
 def update_product(

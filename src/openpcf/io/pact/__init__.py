@@ -50,6 +50,15 @@ class PactError(OpenpcfError):
     """A PACT footprint is invalid, or a result holds something PACT cannot express."""
 
 
+class MassUnknown(PactError):
+    """The declared unit needs productMassPerDeclaredUnit and none was given: a caller that
+    keeps the mass elsewhere (the platform's product) names its own field instead."""
+
+    def __init__(self, message: str, unit: str, amount: float) -> None:
+        super().__init__(message)
+        self.unit, self.amount = unit, amount  # the PACT declared unit, e.g. piece, and amount
+
+
 #: PACT declared units and the openpcf unit each is. v2.3 has the first seven only.
 PACT_UNITS: dict[str, str] = {
     "kilogram": "kg",

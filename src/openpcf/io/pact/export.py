@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openpcf.domain.result import DeclaredUnit, Result
-from openpcf.io.pact import DQ_NAMES, PACT_UNITS, PactError, v2_dqr
+from openpcf.io.pact import DQ_NAMES, PACT_UNITS, MassUnknown, PactError, v2_dqr
 from openpcf.io.pact.model import footprint_errors
 from openpcf.io.pact.schema import PactVersion, spec_version
 from openpcf.units import factor_between, same_dimension
@@ -217,7 +217,7 @@ def product_footprint(
     parts = footprint_parts(result)
     unit, amount = declared_unit_for(result.declared_unit, version)
     notes = list(parts.notes)
-    mass = _mass(result.declared_unit, unit, context)
+    mass = _mass(result.declared_unit, unit, amount, context)
     gwps = _gwp_sets(result, notes)
     standards = _STANDARDS.get(result.profile)
     if standards is None:
@@ -436,17 +436,19 @@ def _gwp_sets(result: Result, notes: list[str]) -> list[str]:
     return sorted(sets, key=lambda s: int(s[2:]))
 
 
-def _mass(declared: DeclaredUnit, unit: str, context: PactContext) -> float:
+def _mass(declared: DeclaredUnit, unit: str, amount: float, context: PactContext) -> float:
     if context.product_mass_per_declared_unit is not None:
         return context.product_mass_per_declared_unit
     if same_dimension(declared.unit, "kg"):
         return declared.amount * factor_between(declared.unit, "kg", "declared unit")
     if unit in _MASSLESS:
         return 0.0  # v3 data model: "SHOULD be populated with 0" when mass is not relevant
-    raise PactError(
+    raise MassUnknown(
         f"productMassPerDeclaredUnit is unknown for a declared unit in {unit} (PACT requires "
         f"the mass of the product in it): give product_mass_per_declared_unit (kg) in the "
-        f"export context (--context FILE)"
+        f"export context (--context FILE)",
+        unit,
+        amount,
     )
 
 

@@ -24,6 +24,7 @@ from openpcf.domain.platform import (
     CalculationRequest,
     CalculationSummary,
     Footprint,
+    PactNotice,
     Principal,
     UsedModelVersion,
     Visibility,
@@ -54,6 +55,7 @@ from openpcf.services.certification.green_certificates import (
     record_refusal,
 )
 from openpcf.services.errors import NotFound, RuleViolation, UnresolvedReference
+from openpcf.services.exchange.footprints import pact_notices
 from openpcf.services.monitoring.direct_connection import names_meters, resolve_metered
 from openpcf.services.platform.access import own, signed_in, writer
 from openpcf.services.platform.accounts import utc
@@ -196,7 +198,11 @@ def list_calculations(session: Session, who: Principal, urn: str) -> list[Calcul
             .order_by(Calculation.created_at.desc(), Calculation.id.desc())
         ).all()
         checked = integrity_of_rows(session, [c for c, _ in rows])
-        return [_summary(c, product.urn, number, checked[c.id]) for c, number in rows]
+        mine = product.tenant_id == who.tenant_id
+        notices = pact_notices(session, [product.id]) if mine else {}
+        return [
+            _summary(c, product.urn, number, checked[c.id], notices.get(c.id)) for c, number in rows
+        ]
 
 
 def public_urns(session: Session, urns: list[str]) -> set[str]:
@@ -303,7 +309,11 @@ def _version(session: Session, product: Product, number: int | None) -> ModelVer
 
 
 def _summary(
-    row: Calculation | Row, urn: str, number: int, integrity: CalculationIntegrity | None = None
+    row: Calculation | Row,
+    urn: str,
+    number: int,
+    integrity: CalculationIntegrity | None = None,
+    pact_notice: PactNotice | None = None,
 ) -> CalculationSummary:
     amount, _, unit = row.declared_unit.partition(" ")
     return CalculationSummary(
@@ -316,6 +326,7 @@ def _summary(
         declared_unit=DeclaredUnit(amount=float(amount), unit=unit),
         created_at=utc(row.created_at),
         integrity=integrity,
+        pact_notice=pact_notice,
     )
 
 

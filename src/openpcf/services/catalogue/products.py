@@ -13,6 +13,7 @@ from openpcf import config
 from openpcf.domain.platform import (
     ModelVersionDocument,
     ModelVersionInfo,
+    PactNotice,
     Principal,
     ProductCreate,
     ProductInfo,
@@ -52,6 +53,7 @@ def create_product(session: Session, who: Principal, new: ProductCreate) -> Prod
             created_by=who.subject,
             cpc=new.cpc,
             classifications=classification_urns(new.classifications, new.cpc),
+            mass_per_declared_unit_kg=new.mass_per_declared_unit_kg,
         )
         session.add(product)
         session.flush()
@@ -67,13 +69,16 @@ def list_products(session: Session, who: Principal) -> list[ProductInfo]:
         ).all()
         mine = [p for p in rows if p.tenant_id == who.tenant_id]
         others = [p for p in rows if p.tenant_id != who.tenant_id]
-        return [_info(p, who, latest.get(p.id)) for p in mine + others]
+        notices = _notices(session, mine)
+        return [_info(p, who, latest.get(p.id), notices) for p in mine + others]
 
 
 def get_product(session: Session, who: Principal, urn: str) -> ProductInfo:
     with session.begin():
         product = readable_product(session, who, urn)
-        return _info(product, who, _latest_numbers(session, who, product.id).get(product.id))
+        latest = _latest_numbers(session, who, product.id).get(product.id)
+        mine = [product] if product.tenant_id == who.tenant_id else []
+        return _info(product, who, latest, _notices(session, mine))
 
 
 def update_product(
@@ -93,8 +98,11 @@ def update_product(
             product.classifications = classification_urns(
                 product.classifications or [] if urns is None else urns, product.cpc
             )
+        if "mass_per_declared_unit_kg" in change.model_fields_set:  # null removes it
+            product.mass_per_declared_unit_kg = change.mass_per_declared_unit_kg
         session.flush()
-        return _info(product, who, _latest_numbers(session, who, product.id).get(product.id))
+        latest = _latest_numbers(session, who, product.id).get(product.id)
+        return _info(product, who, latest, _notices(session, [product]))
 
 
 def add_model_version(
@@ -232,7 +240,19 @@ def _latest_numbers(
     return {pid: n for pid, n in session.execute(query)}
 
 
-def _info(p: Product, who: Principal, latest: int | None) -> ProductInfo:
+def _notices(session: Session, own: list[Product]) -> dict[int, list[PactNotice]]:
+    """Why footprints of the caller's own products are not served over PACT."""
+    from openpcf.services.exchange.footprints import product_notices  # exchange reads products
+
+    return product_notices(session, [p.id for p in own])
+
+
+def _info(
+    p: Product,
+    who: Principal,
+    latest: int | None,
+    notices: dict[int, list[PactNotice]] | None = None,
+) -> ProductInfo:
     mine = p.tenant_id == who.tenant_id
     return ProductInfo(
         urn=p.urn,
@@ -244,6 +264,8 @@ def _info(p: Product, who: Principal, latest: int | None) -> ProductInfo:
         created_at=utc(p.created_at),
         cpc=p.cpc,
         classifications=list(p.classifications or []),
+        mass_per_declared_unit_kg=p.mass_per_declared_unit_kg,
+        pact_notices=(notices or {}).get(p.id, []) if mine else [],
     )
 
 

@@ -5,9 +5,12 @@ A footprint's `id` is the calculation's UUID. A product's calculations under one
 chain (PACT v3 index "Product Footprint Lifecycle"): the newest is `Active`, older ones
 `Deprecated`; each names its predecessor in `precedingPfIds`, and v2's `version` is its place in
 the chain (1, 2, ...). Calculations PACT cannot express (e.g. under the eu-cbam profile, or a
-declared unit PACT has no name for) are not served; v2 also needs the product's UN CPC code
-(`productCategoryCpc`), so a product without one is served in v3 only. The validity period is
-stated explicitly: from the reference period's end for 3 years (the spec's default).
+declared unit PACT has no name for, or one that needs the product's mass per declared unit
+when the product has none) are not served, and the product's owner is told why
+(`pact_notices`, shown with the owner's product and calculations); v2 also needs the
+product's UN CPC code (`productCategoryCpc`), so a product without one is served in v3 only.
+The validity period is stated explicitly: from the reference period's end for 3 years (the
+spec's default).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openpcf.domain.errors import OpenpcfError
-from openpcf.domain.platform import CalculationIntegrity, Principal
+from openpcf.domain.platform import CalculationIntegrity, PactNotice, Principal
 from openpcf.domain.result import Result
+from openpcf.io.pact import MassUnknown
 from openpcf.io.pact.export import PactContext, product_footprint
 from openpcf.io.pact.schema import PactVersion
 from openpcf.services.calculation.integrity import integrity_of_rows
@@ -30,6 +34,7 @@ from openpcf.services.catalogue.products import CPC_URN, loaded_version
 from openpcf.services.platform.access import readable_products, signed_in
 from openpcf.services.platform.accounts import utc
 from openpcf.store.models import Calculation, ModelVersion, Product, Tenant
+from openpcf.units import same_dimension
 
 EVENT_TYPES: dict[PactVersion, dict[str, str]] = {
     "3": {
@@ -212,17 +217,22 @@ def _footprint(
     Lifecycle (v3 index, "Updating PCFs"): a recalculation is a new footprint with a new id
     naming the previous one in `precedingPfIds`; the previous one is `Deprecated`."""
     chain = chains[(calc.product_id, calc.profile)]
-    place = next(i for i, c in enumerate(chain) if c.id == calc.id)
-    preceding = chain[place - 1].uuid if place > 0 else None
-    docs = _exported(calc, product, tenant, mv, version, preceding, place + 1)
-    if docs is None:
-        return None
-    status = "Active" if place == len(chain) - 1 else "Deprecated"
+    preceding, number = _place(chain, calc)
+    docs = _exported(calc, product, tenant, mv, version, preceding, number)
+    if isinstance(docs, PactNotice):
+        return None  # not served; its owner is told (pact_notices)
+    status = "Active" if number == len(chain) else "Deprecated"
     return docs[0 if calc.tenant_id == who.tenant_id else 1] | {"status": status}
 
 
+def _place(chain: list[Calculation], calc: Calculation) -> tuple[str | None, int]:
+    """The calculation's predecessor in its chain (if any) and its number there (1, 2, ...)."""
+    place = next(i for i, c in enumerate(chain) if c.id == calc.id)
+    return (chain[place - 1].uuid if place > 0 else None), place + 1
+
+
 _Docs = tuple[dict[str, Any], dict[str, Any]]  # for the owning tenant, for others
-_CACHE: dict[tuple[Any, ...], _Docs | None] = {}
+_CACHE: dict[tuple[Any, ...], _Docs | PactNotice] = {}
 
 
 def product_classifications(product: Product) -> tuple[str, ...]:
@@ -240,15 +250,20 @@ def _exported(
     version: PactVersion,
     preceding: str | None,
     number: int,
-) -> _Docs | None:
-    """The calculation as a ProductFootprint (a calculation is immutable; the product's name,
-    classifications and tenant name are part of the key, so a change to them is seen)."""
+) -> _Docs | PactNotice:
+    """The calculation as a ProductFootprint, or why PACT cannot state it (a calculation is
+    immutable; the product's name, classifications, mass and tenant name are part of the key,
+    so a change to them is seen)."""
     classes = product_classifications(product)
-    key = (calc.uuid, version, product.name, tenant.name, product.cpc, classes, preceding, number)
+    mass = product.mass_per_declared_unit_kg
+    key = (calc.uuid, version, product.name, tenant.name, product.cpc, classes, mass, preceding,
+           number)  # fmt: skip
     if key in _CACHE:
         return _CACHE[key]
     try:
         result = Result.model_validate_json(calc.result)
+        if same_dimension(result.declared_unit.unit, "kg"):
+            mass = None  # a mass declared unit is its own mass
         model = loaded_version(mv).model.product
         year = model.year or utc(calc.created_at).year  # type: ignore[union-attr]
         created = utc(calc.created_at)
@@ -274,18 +289,80 @@ def _exported(
             geography=model.region,
             preceding_pf_ids=(preceding,) if preceding else (),
             version=number,
+            product_mass_per_declared_unit=mass,
         )
         full = product_footprint(result, context, version).document
         stages = ", ".join(dict.fromkeys(c.stage for c in result.contributions))
         public = full | {"pcf": full["pcf"] | {"boundaryProcessesDescription": (
             f"Cradle-to-gate; stages: {stages}.")}}  # fmt: skip
-        doc: _Docs | None = (full, public)
-    except (OpenpcfError, ValueError):
-        doc = None  # not expressible in PACT: not served
+        doc: _Docs | PactNotice = (full, public)
+    except (OpenpcfError, ValueError) as exc:
+        doc = _notice(exc, calc)  # not expressible in PACT: not served, the owner is told
     if len(_CACHE) > 4096:
         _CACHE.clear()
     _CACHE[key] = doc
     return doc
+
+
+def _notice(exc: Exception, calc: Calculation) -> PactNotice:
+    if isinstance(exc, MassUnknown):
+        unit = f"{exc.amount:g} {exc.unit}"
+        return PactNotice(
+            code="mass_unknown",
+            declared_unit=unit,
+            message=f"not shared over PACT: its declared unit ({unit}) needs "
+            f"productMassPerDeclaredUnit; set the product's mass per declared unit "
+            f"(mass_per_declared_unit_kg, kg in {unit})",
+        )
+    return PactNotice(
+        code="not_expressible",
+        declared_unit=calc.declared_unit,
+        message=f"not shared over PACT: {exc}",
+    )
+
+
+def pact_notices(session: Session, product_ids: Sequence[int]) -> dict[int, PactNotice]:
+    """Why each calculation of these products that is not served over PACT is not, by
+    calculation id, from the same export as ListFootprints (v3). For the products' owner
+    only: the caller has checked that the products are the caller's tenant's."""
+    return {calc.id: notice for calc, notice in _unserved(session, product_ids)}
+
+
+def product_notices(session: Session, product_ids: Sequence[int]) -> dict[int, list[PactNotice]]:
+    """`pact_notices` by product: each distinct reason once, naming its calculations."""
+    merged: dict[int, dict[str, PactNotice]] = {}
+    for calc, notice in _unserved(session, product_ids):
+        seen = merged.setdefault(calc.product_id, {})
+        known = seen.get(notice.message)
+        if known is not None:
+            notice = known.model_copy(
+                update={"calculations": known.calculations + notice.calculations}
+            )
+        seen[notice.message] = notice
+    return {pid: list(notices.values()) for pid, notices in merged.items()}
+
+
+def _unserved(session: Session, product_ids: Sequence[int]) -> list[tuple[Calculation, PactNotice]]:
+    if not product_ids:
+        return []
+    rows = session.execute(
+        select(Calculation, Product, Tenant, ModelVersion)
+        .join(Product, Product.id == Calculation.product_id)
+        .join(Tenant, Tenant.id == Product.tenant_id)
+        .join(ModelVersion, ModelVersion.id == Calculation.model_version_id)
+        .where(Calculation.product_id.in_(product_ids))
+        .order_by(Calculation.id)
+    ).all()
+    chains: dict[tuple[int, str], list[Calculation]] = {}
+    for calc, *_ in rows:
+        chains.setdefault((calc.product_id, calc.profile), []).append(calc)
+    out = []
+    for calc, product, tenant, mv in rows:
+        preceding, number = _place(chains[(calc.product_id, calc.profile)], calc)
+        docs = _exported(calc, product, tenant, mv, "3", preceding, number)
+        if isinstance(docs, PactNotice):
+            out.append((calc, docs.model_copy(update={"calculations": [calc.uuid]})))
+    return out
 
 
 #: Criteria of a request and of ListFootprints (v3 openapi, parameters; "This MUST be the

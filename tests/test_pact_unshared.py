@@ -1,0 +1,189 @@
+"""A product whose declared unit needs a mass it does not have (a piece, no
+mass_per_declared_unit_kg) is not served over PACT, never with a mass of 0 or a guess, and its
+owner is told why: in the product and calculation API and on the product's web page; other
+tenants see none of it. Once the owner sets the mass, the footprint is served with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openpcf.api.app import create_app
+from openpcf.domain.platform import Role, TenantKind
+from openpcf.services.platform import accounts
+from openpcf.store.db import sessions
+from tests.databases import empty_database
+from tests.platform_world import World, add_tenant, make_world
+from tests.web_world import PASSWORD, csrf_of, sign_in
+
+# 1 piece = a bolt of 0.25 kg steel at 2.0 kg CO2e/kg: 0.25 × 2.0 = 0.5 kg CO2e per piece
+MODEL = """
+openpcf: 1
+product: {name: Bolt, declared_unit: {amount: 1, unit: piece}, region: CN-JS, year: 2023}
+inputs:
+  - {name: Steel, stage: raw-materials, amount: 0.25, unit: kg,
+     pcf: {value: 2.0, unit: kg CO2e/kg, source: supplier}}
+"""
+BOLT = "urn:openpcf:product:maker:bolt"  # private
+NUT = "urn:openpcf:product:maker:nut"  # public
+
+
+@dataclass
+class Ctx:
+    app: object
+    api: TestClient
+    world: World
+    calcs: dict[str, str]  # slug -> calculation id
+
+    def pact(self, tenant: str) -> dict[str, str]:
+        cid, secret = self.world.clients[tenant]
+        r = self.api.post(
+            "/auth/token", data={"grant_type": "client_credentials"}, auth=(cid, secret)
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def listed(self, tenant: str) -> dict[str, dict]:
+        r = self.api.get("/3/footprints", headers=self.pact(tenant))
+        assert r.status_code == 200, r.text
+        return {pf["id"]: pf for pf in r.json()["data"]}
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OPENPCF_PACT_WORKER", "0")
+    with empty_database("sqlite", tmp_path_factory.mktemp("unshared")) as url:
+        world = make_world(url, ("other",))
+        add_tenant(world, "maker", TenantKind.enterprise, (Role.member,), password=PASSWORD)
+        creds = accounts.create_client(sessions(url)(), accounts.operator("tests"), "maker", "erp")
+        world.clients["maker"] = (creds.client_id, creds.client_secret)
+        app = create_app(url)
+        with TestClient(app) as api:
+            auth = world.auth("maker/member")
+            calcs = {}
+            for slug, visibility in (("bolt", "private"), ("nut", "public")):
+                new = {"slug": slug, "name": slug.title(), "visibility": visibility}
+                assert api.post("/products", json=new, headers=auth).status_code == 201
+                urn = f"urn:openpcf:product:maker:{slug}"
+                r = api.post(
+                    f"/products/{urn}/versions",
+                    content=MODEL,
+                    headers=auth | {"content-type": "application/yaml"},
+                )
+                assert r.status_code == 201, r.text
+                r = api.post(
+                    f"/products/{urn}/calculations", json={"profile": "pact-v3"}, headers=auth
+                )
+                assert r.status_code == 201, r.text
+                assert r.json()["pcf"]["value"] == pytest.approx(0.5)
+                calcs[slug] = r.json()["id"]
+            yield Ctx(app, api, world, calcs)
+    mp.undo()
+
+
+def test_a_piece_without_mass_is_not_listed_and_its_owner_is_told_why(ctx: Ctx) -> None:
+    listed = ctx.listed("maker")
+    assert ctx.calcs["bolt"] not in listed and ctx.calcs["nut"] not in listed
+    r = ctx.api.get(f"/3/footprints/{ctx.calcs['bolt']}", headers=ctx.pact("maker"))
+    assert r.status_code == 404  # neither listed nor served alone, never with a mass of 0
+
+    auth = ctx.world.auth("maker/member")
+    product = ctx.api.get(f"/products/{BOLT}", headers=auth).json()
+    assert product["mass_per_declared_unit_kg"] is None
+    [notice] = product["pact_notices"]
+    assert notice["code"] == "mass_unknown" and notice["declared_unit"] == "1 piece"
+    assert notice["calculations"] == [ctx.calcs["bolt"]]
+    assert notice["message"] == (
+        "not shared over PACT: its declared unit (1 piece) needs productMassPerDeclaredUnit; "
+        "set the product's mass per declared unit (mass_per_declared_unit_kg, kg in 1 piece)"
+    )
+    mine = {p["urn"]: p for p in ctx.api.get("/products", headers=auth).json()}
+    assert mine[BOLT]["pact_notices"] == [notice] and mine[NUT]["pact_notices"][0]["code"] == (
+        "mass_unknown"
+    )
+    [calc] = ctx.api.get(f"/products/{BOLT}/calculations", headers=auth).json()
+    assert calc["pact_notice"] == notice
+
+
+def test_the_owners_web_page_shows_the_notice_in_english_and_chinese(ctx: Ctx) -> None:
+    with TestClient(ctx.app) as web:  # type: ignore[arg-type]
+        sign_in(web, "member@maker.example")
+        web.cookies.set("lang", "en")
+        page = web.get("/app/products/bolt").text
+        assert 'id="pact-notices"' in page
+        assert "its declared unit (1 piece) needs productMassPerDeclaredUnit" in page
+        assert "not shared over PACT" in web.get("/app/products").text  # the list's badge
+        web.cookies.set("lang", "zh")
+        page = web.get("/app/products/bolt").text
+        assert "未通过 PACT 共享" in page and "其声明单位（1 piece）需要" in page
+
+
+def test_other_tenants_see_nothing_of_it(ctx: Ctx) -> None:
+    auth = ctx.world.auth("other/member")
+    assert ctx.api.get(f"/products/{BOLT}", headers=auth).status_code == 404  # private
+    assert ctx.api.get(f"/products/{BOLT}/calculations", headers=auth).status_code == 404
+    public = ctx.api.get(f"/products/{NUT}", headers=auth).json()  # public: no owner's notice
+    assert public["pact_notices"] == []
+    [calc] = ctx.api.get(f"/products/{NUT}/calculations", headers=auth).json()
+    assert calc["pact_notice"] is None
+    listed = ctx.api.get("/products", headers=auth).json()
+    assert BOLT not in {p["urn"] for p in listed}
+    assert all(p["pact_notices"] == [] for p in listed)
+    assert ctx.calcs["bolt"] not in ctx.listed("other")
+
+
+def test_a_mass_of_zero_or_not_a_number_is_refused(ctx: Ctx) -> None:
+    auth = ctx.world.auth("maker/member")
+    for bad in (0, -1, "nan"):
+        r = ctx.api.patch(
+            f"/products/{BOLT}", json={"mass_per_declared_unit_kg": bad}, headers=auth
+        )
+        assert r.status_code == 422, r.text
+        assert "mass_per_declared_unit_kg" in r.text
+    assert ctx.api.get(f"/products/{BOLT}", headers=auth).json()["pact_notices"] != []
+
+
+def test_once_the_mass_is_set_the_footprint_is_served_with_it(ctx: Ctx) -> None:
+    auth = ctx.world.auth("maker/member")
+    r = ctx.api.patch(f"/products/{BOLT}", json={"mass_per_declared_unit_kg": 0.25}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["mass_per_declared_unit_kg"] == 0.25 and r.json()["pact_notices"] == []
+    pf = ctx.listed("maker")[ctx.calcs["bolt"]]
+    assert pf["pcf"]["declaredUnitOfMeasurement"] == "piece"
+    assert pf["pcf"]["declaredUnitAmount"] == "1"
+    assert pf["pcf"]["productMassPerDeclaredUnit"] == "0.25"
+    assert pf["pcf"]["pcfExcludingBiogenicUptake"] == "0.5"  # 0.25 kg × 2.0 kg CO2e/kg
+    assert ctx.calcs["bolt"] not in ctx.listed("other")  # still private
+    [calc] = ctx.api.get(f"/products/{BOLT}/calculations", headers=auth).json()
+    assert calc["pact_notice"] is None
+    # removed again (null): not served again, and the owner is told again
+    r = ctx.api.patch(f"/products/{BOLT}", json={"mass_per_declared_unit_kg": None}, headers=auth)
+    assert r.json()["mass_per_declared_unit_kg"] is None and r.json()["pact_notices"] != []
+    assert ctx.calcs["bolt"] not in ctx.listed("maker")
+
+
+def test_the_web_settings_form_sets_the_mass(ctx: Ctx) -> None:
+    with TestClient(ctx.app) as web:  # type: ignore[arg-type]
+        sign_in(web, "member@maker.example")
+        page = web.get("/app/products/nut").text
+        form = {"csrf_token": csrf_of(page), "name": "Nut", "visibility": "public"}
+        r = web.post(
+            "/app/products/nut/settings",
+            data=form | {"mass_per_declared_unit_kg": "0,1"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 422 and "mass_per_declared_unit_kg" in r.text  # not a number
+        r = web.post(
+            "/app/products/nut/settings",
+            data=form | {"mass_per_declared_unit_kg": " 0.1 "},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        page = web.get("/app/products/nut").text
+        assert 'id="pact-notices"' not in page and 'value="0.1"' in page
+    pf = ctx.listed("other")[ctx.calcs["nut"]]  # public: another tenant's partner reads it
+    assert pf["pcf"]["productMassPerDeclaredUnit"] == "0.1"
