@@ -244,3 +244,23 @@ def test_factorise_direct_never_iterates() -> None:
     _agree(footprints_of_all_processes(fact, b), _direct(a).solve(b.T, trans="T"))
     assert fact.lu.sweeps == 0 and not fact.krylov_blocks
     assert all(hasattr(s, "L") for s in fact.lu.solvers.values())
+
+
+def test_an_explicit_zero_is_no_supply_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored zero that would close a cycle (process 2 "supplying" process 0) leaves the
+    system acyclic: the compiled path finds single processes only, the caller's matrix keeps
+    its zero, and the answer is the dense one."""
+    from openpcf.engine.substitution import BlockSubstitution
+
+    monkeypatch.setattr(solve, "COMPILED_MIN", 0)
+    a = sp.csc_matrix((np.array([0.5, 0.25, 0.0]), (np.array([0, 1, 2]), np.array([1, 2, 0]))),
+                      shape=(3, 3))  # fmt: skip
+    fact = factorise(a)
+    assert isinstance(fact.lu, BlockSubstitution)
+    assert fact.lu.starts.size - 1 == 3  # three components of one process each
+    assert a.nnz == 3  # the zero is still stored
+    b = np.array([1.0, 2.0, 3.0])
+    m_inv = np.linalg.inv(np.eye(3) - a.toarray())
+    # by hand: x0 = 1; x1 = 2 + 0.5 x0 = 2.5; x2 = 3 + 0.25 x1 = 3.625
+    np.testing.assert_allclose(fact.solve(b, transposed=True), [1.0, 2.5, 3.625], rtol=1e-15)
+    np.testing.assert_allclose(fact.solve(b), m_inv @ b, rtol=1e-15)
