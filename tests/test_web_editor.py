@@ -16,15 +16,23 @@ import yaml
 from fastapi.testclient import TestClient
 
 from openpcf.api.app import create_app
-from openpcf.domain.platform import CalculationRequest, product_urn
+from openpcf.domain.platform import CalculationRequest, ProductCreate, product_urn
 from openpcf.io.model_file import load_model
 from openpcf.services.calculation import stored as calculations
+from openpcf.services.calculation.sub_results import sub_results
 from openpcf.services.catalogue import products
+from openpcf.services.errors import NotFound
 from openpcf.store.db import sessions
 from openpcf.web import editor_form as ef
 from tests.conftest import REPO
 from tests.databases import KINDS, empty_database
-from tests.web_world import csrf_of, make_web_world, published_certificate, sign_in
+from tests.web_world import (
+    WebWorld,
+    csrf_of,
+    make_web_world,
+    published_certificate,
+    sign_in,
+)
 
 PV = REPO / "examples" / "pv-module.yaml"
 
@@ -41,6 +49,7 @@ def pv_grid() -> ef.Grid:
 class Ctx:
     app: object
     certificates: tuple[str, str]  # acme's cell, and other's cell with 10 % more cathode
+    url: str = ""
 
     def client(self, email: str = "member@acme.example") -> TestClient:
         c = TestClient(self.app, follow_redirects=False)  # type: ignore[arg-type]
@@ -67,7 +76,7 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         certs = (published_certificate(world, "acme"), published_certificate(world, "other"))
         app = create_app(url)
         with TestClient(app):
-            yield Ctx(app, certs)
+            yield Ctx(app, certs, url)
 
 
 def form_of(grid: ef.Grid, op: str, note: str = "") -> dict[str, str]:
@@ -194,6 +203,27 @@ def test_a_changed_input_shows_in_the_diff_with_its_effect_and_restores(ctx: Ctx
     )
 
 
+def test_a_renamed_sub_assembly_input_is_one_changed_line_in_the_diff(ctx: Ctx) -> None:
+    factory = sessions(ctx.url)
+    acme = WebWorld(ctx.url).principal("member@acme.example")
+    sub, parent = product_urn("acme", "gasket"), product_urn("acme", "valve")
+    products.create_product(factory(), acme, ProductCreate(slug="gasket", name="gasket"))
+    products.add_model_version(factory(), acme, sub, SUB.format(v=2.0), "application/yaml")
+    v1 = PARENT.replace("acme:housing", "acme:gasket")
+    # the same sub-assembly (its URN) renamed, and 4 kg instead of 3
+    v2 = v1.replace("Housing part", "EPDM gasket").replace("amount: 3", "amount: 4")
+    products.create_product(factory(), acme, ProductCreate(slug="valve", name="valve"))
+    for text in (v1, v2):
+        products.add_model_version(factory(), acme, parent, text, "application/yaml")
+    html = ctx.client().get("/app/products/valve/diff?a=1&b=2").text
+    table = re.search(r'<table class="table" id="diff-table">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r'<tr class="diff-(\w+)">(.*?)</tr>', table, re.S)
+    assert [status for status, _ in rows] == ["changed"]
+    assert "EPDM gasket" in rows[0][1] and "Housing part" in rows[0][1]
+    # effect: (4 - 3) kg x 2.0 kg CO2e/kg = +2 kg CO2e per piece
+    assert "<strong>+2</strong>" in rows[0][1]
+
+
 def test_a_version_downloads_as_excel_that_reads_back_as_the_same_model(
     ctx: Ctx, tmp_path: Path
 ) -> None:
@@ -270,6 +300,84 @@ def test_a_result_drills_down_into_its_sub_assemblys_result(ctx: Ctx) -> None:
     assert link
     sub = c.get(f"/app/calculations/{link.group(1)}").text
     assert "<h1>LFP cathode active material (LiFePO4/C)</h1>" in sub
+
+
+SUB = """
+openpcf: 1
+product: {{name: Housing, declared_unit: {{amount: 1, unit: kg}}, region: CN-JS, year: 2023}}
+inputs:
+  - {{name: Resin, stage: raw-materials, amount: 1, unit: kg,
+     pcf: {{value: {v}, unit: kg CO2e/kg, source: supplier}}}}
+"""
+PARENT = """
+openpcf: 1
+product: {name: Meter, declared_unit: {amount: 1, unit: piece}, region: CN-JS, year: 2023}
+inputs:
+  - {name: Housing part, stage: raw-materials, amount: 3, unit: kg,
+     product: "urn:openpcf:product:acme:housing"}
+"""
+
+
+def test_a_result_links_the_sub_assembly_result_it_was_computed_from(ctx: Ctx) -> None:
+    factory = sessions(ctx.url)
+    acme = WebWorld(ctx.url).principal("member@acme.example")
+    sub, parent = product_urn("acme", "housing"), product_urn("acme", "meter")
+    ids = {}
+    for urn, text in ((sub, SUB.format(v=2.0)), (parent, PARENT)):
+        slug = urn.rsplit(":", 1)[-1]
+        products.create_product(factory(), acme, ProductCreate(slug=slug, name=slug))
+        products.add_model_version(factory(), acme, urn, text, "application/yaml")
+        ids[slug] = calculations.run_calculation(factory(), acme, urn, CalculationRequest()).id
+    s1, meter = ids["housing"], ids["meter"]
+    # the housing gets 2.5 kg CO2e/kg resin (v2) and is calculated again (S2) after the meter
+    products.add_model_version(factory(), acme, sub, SUB.format(v=2.5), "application/yaml")
+    s2 = calculations.run_calculation(factory(), acme, sub, CalculationRequest())
+    c = ctx.client()
+    page = c.get(f"/app/calculations/{meter}").text
+    # 3 kg x 2.0 kg CO2e/kg = 6 kg CO2e: the meter was computed from S1 (v1), not S2 (7.5)
+    links = re.findall(r'<a href="/app/calculations/([0-9a-f-]+)" class="drill">', page)
+    assert links == [s1] and s2.id != s1
+    assert s2.pcf.value == pytest.approx(2.5)
+    notice = re.search(r'<small class="drill-newer">(.*?)</small>', page, re.S)
+    assert notice and "recalculate the parent to use it" in notice.group(1)
+    assert "newest, not necessarily" not in page
+    c.cookies.set("lang", "zh")
+    assert "重新核算本产品即可采用" in c.get(f"/app/calculations/{meter}").text
+    c.cookies.delete("lang")
+    # the meter calculated again uses v2: it links S2 and has no notice
+    again = calculations.run_calculation(factory(), acme, parent, CalculationRequest())
+    assert again.pcf.value == pytest.approx(7.5)  # 3 kg x 2.5
+    page = c.get(f"/app/calculations/{again.id}").text
+    assert re.findall(r'<a href="/app/calculations/([0-9a-f-]+)" class="drill">', page) == [s2.id]
+    assert 'class="drill-newer"' not in page
+    # another tenant sees neither the meter's result nor its sub-assemblies
+    other = ctx.client("member@other.example")
+    assert other.get(f"/app/calculations/{meter}").status_code == 404
+    assert other.get(f"/app/calculations/{s1}").status_code == 404
+    with pytest.raises(NotFound):
+        sub_results(factory(), WebWorld(ctx.url).principal("member@other.example"), meter)
+    assert set(sub_results(factory(), acme, meter)) == {sub}
+
+
+def test_a_result_without_a_matching_sub_calculation_links_the_newest_labelled(ctx: Ctx) -> None:
+    factory = sessions(ctx.url)
+    acme = WebWorld(ctx.url).principal("member@acme.example")
+    sub, parent = product_urn("acme", "lid"), product_urn("acme", "box")
+    products.create_product(factory(), acme, ProductCreate(slug="lid", name="lid"))
+    products.add_model_version(factory(), acme, sub, SUB.format(v=1.0), "application/yaml")
+    products.create_product(factory(), acme, ProductCreate(slug="box", name="box"))
+    products.add_model_version(
+        factory(), acme, parent, PARENT.replace("acme:housing", "acme:lid"), "application/yaml"
+    )
+    box = calculations.run_calculation(factory(), acme, parent, CalculationRequest())
+    page = ctx.client().get(f"/app/calculations/{box.id}").text
+    assert 'href="/app/products/lid#calculate" class="drill"' in page  # never calculated alone
+    # the lid is calculated only at a later version: the box's link is that, labelled
+    products.add_model_version(factory(), acme, sub, SUB.format(v=1.5), "application/yaml")
+    lid = calculations.run_calculation(factory(), acme, sub, CalculationRequest())
+    page = ctx.client().get(f"/app/calculations/{box.id}").text
+    assert f'<a href="/app/calculations/{lid.id}" class="drill">' in page
+    assert "newest, not necessarily the one used" in page
 
 
 def test_the_monte_carlo_button_gives_the_interval_and_variance_contributions(ctx: Ctx) -> None:

@@ -113,46 +113,89 @@ def _key(section: str, item: dict[str, Any]) -> str:
     return str(item.get("name"))
 
 
+def _ident(section: str, item: dict[str, Any]) -> str | None:
+    """What an input stands for, kept when it is renamed: the sub-assembly's product URN, the
+    background process, or the PACT footprint id of a supplier's PCF."""
+    if section != "inputs":
+        return None
+    for kind, value in (
+        ("product", item.get("product")),
+        ("process", item.get("process")),
+        ("pact", (item.get("pcf") or {}).get("pact_id")),
+    ):
+        if value:
+            return f"{kind}:{value}"
+    return None
+
+
+def _pairs(
+    keys_a: list[tuple[str, str | None]], keys_b: list[tuple[str, str | None]]
+) -> dict[int, int]:
+    """b index -> a index of the line it continues: the same identifier and name, then the
+    same identifier (a renamed line), then the same name (the n-th of a name with the n-th)."""
+    out: dict[int, int] = {}
+    taken: set[int] = set()
+    rounds = (
+        lambda ka, kb: ka[1] is not None and ka == kb,
+        lambda ka, kb: ka[1] is not None and ka[1] == kb[1],
+        lambda ka, kb: ka[0] == kb[0],
+    )
+    for same in rounds:
+        for j, kb in enumerate(keys_b):
+            if j in out:
+                continue
+            i = next((i for i, ka in enumerate(keys_a) if i not in taken and same(ka, kb)), None)
+            if i is not None:
+                out[j] = i
+                taken.add(i)
+    return out
+
+
 def _lines(
     ma: ProductModel,
     mb: ProductModel,
     ca: dict[str, float] | None,
     cb: dict[str, float] | None,
 ) -> list[LineChange]:
-    """Lines matched by name (the n-th of a name with the n-th), in the order of version b,
-    removed lines after."""
+    """Lines matched by a stable identifier where both versions have it (`_ident`), else by
+    name (the n-th of a name with the n-th), in the order of version b, removed lines after."""
     out: list[LineChange] = []
     for section in SECTIONS:
-        before: dict[tuple[str, int], dict[str, Any]] = {}
-        seen: dict[str, int] = defaultdict(int)
-        for item in _data(ma, section):
-            name = _key(section, item)
-            before[(name, seen[name])] = item
-            seen[name] += 1
-        seen.clear()
-        for item in _data(mb, section):
-            name = _key(section, item)
-            old = before.pop((name, seen[name]), None)
-            seen[name] += 1
-            effect = _effect(section, name, ca, cb)
-            if old is None:
+        items_a, items_b = _data(ma, section), _data(mb, section)
+        keys_a = [(_key(section, x), _ident(section, x)) for x in items_a]
+        keys_b = [(_key(section, x), _ident(section, x)) for x in items_b]
+        pairs = _pairs(keys_a, keys_b)
+        for j, item in enumerate(items_b):
+            name = keys_b[j][0]
+            if j not in pairs:
+                effect = _effect(section, name, name, ca, cb)
                 out.append(LineChange("added", section, name, None, item, effect=effect))
-            else:
-                fields = tuple(k for k in {**old, **item} if old.get(k) != item.get(k))
-                status = "changed" if fields else "same"
-                out.append(LineChange(status, section, name, old, item, fields, effect))
-        for (name, _), old in before.items():
-            effect = _effect(section, name, ca, cb)
-            out.append(LineChange("removed", section, name, old, None, effect=effect))
+                continue
+            old = items_a[pairs[j]]
+            effect = _effect(section, keys_a[pairs[j]][0], name, ca, cb)
+            fields = tuple(k for k in {**old, **item} if old.get(k) != item.get(k))
+            status = "changed" if fields else "same"
+            out.append(LineChange(status, section, name, old, item, fields, effect))
+        matched = set(pairs.values())
+        for i, old in enumerate(items_a):
+            if i not in matched:
+                name = keys_a[i][0]
+                effect = _effect(section, name, name, ca, cb)
+                out.append(LineChange("removed", section, name, old, None, effect=effect))
     return out
 
 
 def _effect(
-    section: str, name: str, ca: dict[str, float] | None, cb: dict[str, float] | None
+    section: str,
+    name_a: str,
+    name_b: str,
+    ca: dict[str, float] | None,
+    cb: dict[str, float] | None,
 ) -> float | None:
+    """The line's contribution in b (under its name there) minus in a (under its name there)."""
     if ca is None or cb is None or section not in ("inputs", "emissions"):
         return None
-    return cb.get(name, 0.0) - ca.get(name, 0.0)
+    return cb.get(name_b, 0.0) - ca.get(name_a, 0.0)
 
 
 def _product_changes(ma: ProductModel, mb: ProductModel) -> list[tuple[str, Any, Any]]:
