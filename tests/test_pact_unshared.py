@@ -1,7 +1,10 @@
 """A product whose declared unit needs a mass it does not have (a piece, no
 mass_per_declared_unit_kg) is not served over PACT, never with a mass of 0 or a guess, and its
 owner is told why: in the product and calculation API and on the product's web page; other
-tenants see none of it. Once the owner sets the mass, the footprint is served with it."""
+tenants see none of it. Once the owner sets the mass, the footprint is served with it.
+
+PACT v2.3 is told per version as well: a product without a UN CPC code, or declared per piece
+(v2.3 has no such unit), is served over v3 but not v2, and the owner's notices say so."""
 
 from __future__ import annotations
 
@@ -28,6 +31,13 @@ inputs:
      pcf: {value: 2.0, unit: kg CO2e/kg, source: supplier}}
 """
 BOLT = "urn:openpcf:product:maker:bolt"  # private
+V2_UNIT = {
+    "code": "v2_unit",
+    "versions": ["2"],
+    "declared_unit": "1 piece",
+    "message": "not shared over PACT v2: PACT v2.3 has no declared unit for piece; partners on "
+    "v2 do not see it",
+}
 NUT = "urn:openpcf:product:maker:nut"  # public
 
 
@@ -46,8 +56,8 @@ class Ctx:
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
-    def listed(self, tenant: str) -> dict[str, dict]:
-        r = self.api.get("/3/footprints", headers=self.pact(tenant))
+    def listed(self, tenant: str, version: str = "3") -> dict[str, dict]:
+        r = self.api.get(f"/{version}/footprints", headers=self.pact(tenant))
         assert r.status_code == 200, r.text
         return {pf["id"]: pf for pf in r.json()["data"]}
 
@@ -94,19 +104,20 @@ def test_a_piece_without_mass_is_not_listed_and_its_owner_is_told_why(ctx: Ctx) 
     auth = ctx.world.auth("maker/member")
     product = ctx.api.get(f"/products/{BOLT}", headers=auth).json()
     assert product["mass_per_declared_unit_kg"] is None
-    [notice] = product["pact_notices"]
+    [notice, v2] = product["pact_notices"]  # v3's reason, then v2's own (no piece in v2.3)
     assert notice["code"] == "mass_unknown" and notice["declared_unit"] == "1 piece"
-    assert notice["calculations"] == [ctx.calcs["bolt"]]
+    assert notice["calculations"] == [ctx.calcs["bolt"]] and notice["versions"] == ["3"]
     assert notice["message"] == (
         "not shared over PACT: its declared unit (1 piece) needs productMassPerDeclaredUnit; "
         "set the product's mass per declared unit (mass_per_declared_unit_kg, kg in 1 piece)"
     )
+    assert v2 == V2_UNIT | {"calculations": [ctx.calcs["bolt"]]}
     mine = {p["urn"]: p for p in ctx.api.get("/products", headers=auth).json()}
-    assert mine[BOLT]["pact_notices"] == [notice] and mine[NUT]["pact_notices"][0]["code"] == (
+    assert mine[BOLT]["pact_notices"] == [notice, v2] and mine[NUT]["pact_notices"][0]["code"] == (
         "mass_unknown"
     )
     [calc] = ctx.api.get(f"/products/{BOLT}/calculations", headers=auth).json()
-    assert calc["pact_notice"] == notice
+    assert calc["pact_notice"] == notice and calc["pact_notices"] == [notice, v2]
 
 
 def test_the_owners_web_page_shows_the_notice_in_english_and_chinese(ctx: Ctx) -> None:
@@ -129,7 +140,7 @@ def test_other_tenants_see_nothing_of_it(ctx: Ctx) -> None:
     public = ctx.api.get(f"/products/{NUT}", headers=auth).json()  # public: no owner's notice
     assert public["pact_notices"] == []
     [calc] = ctx.api.get(f"/products/{NUT}/calculations", headers=auth).json()
-    assert calc["pact_notice"] is None
+    assert calc["pact_notice"] is None and calc["pact_notices"] == []
     listed = ctx.api.get("/products", headers=auth).json()
     assert BOLT not in {p["urn"] for p in listed}
     assert all(p["pact_notices"] == [] for p in listed)
@@ -151,15 +162,18 @@ def test_once_the_mass_is_set_the_footprint_is_served_with_it(ctx: Ctx) -> None:
     auth = ctx.world.auth("maker/member")
     r = ctx.api.patch(f"/products/{BOLT}", json={"mass_per_declared_unit_kg": 0.25}, headers=auth)
     assert r.status_code == 200, r.text
-    assert r.json()["mass_per_declared_unit_kg"] == 0.25 and r.json()["pact_notices"] == []
+    assert r.json()["mass_per_declared_unit_kg"] == 0.25
+    # served over v3 now; v2.3 still has no piece, which is all the owner is told
+    assert r.json()["pact_notices"] == [V2_UNIT | {"calculations": [ctx.calcs["bolt"]]}]
     pf = ctx.listed("maker")[ctx.calcs["bolt"]]
     assert pf["pcf"]["declaredUnitOfMeasurement"] == "piece"
     assert pf["pcf"]["declaredUnitAmount"] == "1"
     assert pf["pcf"]["productMassPerDeclaredUnit"] == "0.25"
     assert pf["pcf"]["pcfExcludingBiogenicUptake"] == "0.5"  # 0.25 kg × 2.0 kg CO2e/kg
     assert ctx.calcs["bolt"] not in ctx.listed("other")  # still private
+    assert ctx.calcs["bolt"] not in ctx.listed("maker", "2")
     [calc] = ctx.api.get(f"/products/{BOLT}/calculations", headers=auth).json()
-    assert calc["pact_notice"] is None
+    assert calc["pact_notice"] is None and [n["code"] for n in calc["pact_notices"]] == ["v2_unit"]
     # removed again (null): not served again, and the owner is told again
     r = ctx.api.patch(f"/products/{BOLT}", json={"mass_per_declared_unit_kg": None}, headers=auth)
     assert r.json()["mass_per_declared_unit_kg"] is None and r.json()["pact_notices"] != []
