@@ -176,9 +176,16 @@ class PactNotice(_Out):
     """Why a calculation's footprint is not served over PACT (ListFootprints, GetFootprint,
     answers to requests): told to the product's owner, never served with a guessed value."""
 
-    code: Literal["mass_unknown", "not_expressible"] = Field(
+    code: Literal["mass_unknown", "not_expressible", "v2_no_cpc", "v2_unit"] = Field(
         description="mass_unknown: the declared unit needs the product's mass per declared "
-        "unit (set mass_per_declared_unit_kg); not_expressible: PACT cannot state the result"
+        "unit (set mass_per_declared_unit_kg); not_expressible: PACT cannot state the result; "
+        "v2_no_cpc: PACT v2 needs the product's UN CPC code (set cpc); v2_unit: PACT v2.3 has "
+        "no name for the declared unit (e.g. piece)"
+    )
+    versions: list[Literal["2", "3"]] = Field(
+        default_factory=lambda: ["3"],
+        description="the PACT versions (/3/, /2/ endpoints) that do not serve it for this reason",
+        examples=[["2", "3"], ["2"]],
     )
     message: str = Field(
         examples=[
@@ -303,7 +310,11 @@ class CalculationSummary(_Out):
         default=None, description="ok false: the stored calculation was altered after it was made"
     )
     pact_notice: PactNotice | None = Field(
-        default=None, description="why it is not served over PACT (owners only)"
+        default=None, description="why it is not served over PACT v3 (owners only)"
+    )
+    pact_notices: list[PactNotice] = Field(
+        default_factory=list,
+        description="why it is not served, per PACT version (v3's first; owners only)",
     )
 
 

@@ -169,6 +169,7 @@ def product_settings(
     name: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = "private",
     mass_per_declared_unit_kg: Annotated[str | None, Form()] = None,
+    cpc: Annotated[str | None, Form()] = None,
 ) -> Response:
     urn = product_urn(user.tenant, slug)
     mass = mass_per_declared_unit_kg
@@ -176,8 +177,9 @@ def product_settings(
         change = ProductUpdate(
             name=name.strip() or None,
             visibility=Visibility(visibility) if visibility in VISIBILITIES else None,
-            # an empty field removes the mass; a form without the field leaves it
+            # an empty field removes the mass (the CPC code); a form without it leaves it
             **({} if mass is None else {"mass_per_declared_unit_kg": mass.strip() or None}),
+            **({} if cpc is None else {"cpc": cpc.strip()}),
         )
         call(request, products.update_product, user.principal, urn, change)
     except (OpenpcfError, ValueError) as e:

@@ -59,6 +59,19 @@ class MassUnknown(PactError):
         self.unit, self.amount = unit, amount  # the PACT declared unit, e.g. piece, and amount
 
 
+class UnitUnnamed(PactError):
+    """The PACT version has no declared unit of the result's dimension (v2.3 has no piece):
+    a caller tells the product's owner which version does not carry the footprint."""
+
+    def __init__(self, message: str, unit: str, version: str) -> None:
+        super().__init__(message)
+        self.unit, self.version = unit, version  # the openpcf unit, e.g. piece; "2" or "3"
+
+
+class CpcMissing(PactError):
+    """PACT v2 requires productCategoryCpc and the product has no UN CPC code."""
+
+
 #: PACT declared units and the openpcf unit each is. v2.3 has the first seven only.
 PACT_UNITS: dict[str, str] = {
     "kilogram": "kg",

@@ -12,7 +12,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openpcf.domain.result import DeclaredUnit, Result
-from openpcf.io.pact import DQ_NAMES, PACT_UNITS, MassUnknown, PactError, v2_dqr
+from openpcf.io.pact import (
+    DQ_NAMES,
+    PACT_UNITS,
+    CpcMissing,
+    MassUnknown,
+    PactError,
+    UnitUnnamed,
+    v2_dqr,
+)
 from openpcf.io.pact.model import footprint_errors
 from openpcf.io.pact.schema import PactVersion, spec_version
 from openpcf.units import factor_between, same_dimension
@@ -196,9 +204,11 @@ def declared_unit_for(declared: DeclaredUnit, version: PactVersion = "3") -> tup
     fits = [n for n in names if same_dimension(declared.unit, PACT_UNITS[n])]
     if not fits:
         allowed = ", ".join(f"{n} ({PACT_UNITS[n]})" for n in names)
-        raise PactError(
+        raise UnitUnnamed(
             f"PACT v{version} cannot express the declared unit '{declared.unit}'; it allows "
-            f"{allowed}. Declare the model per one of these (with product.conversion)"
+            f"{allowed}. Declare the model per one of these (with product.conversion)",
+            declared.unit,
+            version,
         )
 
     def distance(name: str) -> float:
@@ -485,7 +495,7 @@ def _cpc(context: PactContext) -> str:
         m = re.match(r"^urn:pact:productclassification:un-cpc:(.+)$", urn, re.IGNORECASE)
         if m:
             return m[1]
-    raise PactError(
+    raise CpcMissing(
         "PACT v2 requires productCategoryCpc (the UN CPC code of the product); give "
         "product_category_cpc in the export context, or a classification "
         "urn:pact:productclassification:un-cpc:<code>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Row, bindparam, or_, select
@@ -201,7 +202,8 @@ def list_calculations(session: Session, who: Principal, urn: str) -> list[Calcul
         mine = product.tenant_id == who.tenant_id
         notices = pact_notices(session, [product.id]) if mine else {}
         return [
-            _summary(c, product.urn, number, checked[c.id], notices.get(c.id)) for c, number in rows
+            _summary(c, product.urn, number, checked[c.id], notices.get(c.id, []))
+            for c, number in rows
         ]
 
 
@@ -313,7 +315,7 @@ def _summary(
     urn: str,
     number: int,
     integrity: CalculationIntegrity | None = None,
-    pact_notice: PactNotice | None = None,
+    notices: Sequence[PactNotice] = (),
 ) -> CalculationSummary:
     amount, _, unit = row.declared_unit.partition(" ")
     return CalculationSummary(
@@ -326,7 +328,8 @@ def _summary(
         declared_unit=DeclaredUnit(amount=float(amount), unit=unit),
         created_at=utc(row.created_at),
         integrity=integrity,
-        pact_notice=pact_notice,
+        pact_notice=next((n for n in notices if "3" in n.versions), None),
+        pact_notices=list(notices),
     )
 
 

@@ -8,7 +8,8 @@ the chain (1, 2, ...). Calculations PACT cannot express (e.g. under the eu-cbam 
 declared unit PACT has no name for, or one that needs the product's mass per declared unit
 when the product has none) are not served, and the product's owner is told why
 (`pact_notices`, shown with the owner's product and calculations); v2 also needs the
-product's UN CPC code (`productCategoryCpc`), so a product without one is served in v3 only.
+product's UN CPC code (`productCategoryCpc`) and has no declared unit piece or hour, so such
+footprints are served in v3 only, and the notices say which versions do not serve them.
 The validity period is stated explicitly: from the reference period's end for 3 years (the
 spec's default).
 """
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from openpcf.domain.errors import OpenpcfError
 from openpcf.domain.platform import CalculationIntegrity, PactNotice, Principal
 from openpcf.domain.result import Result
-from openpcf.io.pact import MassUnknown
+from openpcf.io.pact import CpcMissing, MassUnknown, UnitUnnamed
 from openpcf.io.pact.export import PactContext, product_footprint
 from openpcf.io.pact.schema import PactVersion
 from openpcf.services.calculation.integrity import integrity_of_rows
@@ -297,18 +298,38 @@ def _exported(
             f"Cradle-to-gate; stages: {stages}.")}}  # fmt: skip
         doc: _Docs | PactNotice = (full, public)
     except (OpenpcfError, ValueError) as exc:
-        doc = _notice(exc, calc)  # not expressible in PACT: not served, the owner is told
+        doc = _notice(exc, calc, version)  # not expressible in PACT: not served, the owner is told
     if len(_CACHE) > 4096:
         _CACHE.clear()
     _CACHE[key] = doc
     return doc
 
 
-def _notice(exc: Exception, calc: Calculation) -> PactNotice:
+def _notice(exc: Exception, calc: Calculation, version: PactVersion) -> PactNotice:
+    """Why PACT `version` cannot state the calculation; `_unserved` names v2 in the message
+    of a reason v2 has alone."""
+    versions: list[PactVersion] = [version]
+    if version == "2" and isinstance(exc, CpcMissing):
+        return PactNotice(
+            code="v2_no_cpc",
+            versions=versions,
+            declared_unit=calc.declared_unit,
+            message="not shared over PACT v2: the product has no UN CPC code "
+            "(productCategoryCpc); set it on the product (cpc)",
+        )
+    if version == "2" and isinstance(exc, UnitUnnamed):
+        return PactNotice(
+            code="v2_unit",
+            versions=versions,
+            declared_unit=calc.declared_unit,
+            message=f"not shared over PACT v2: PACT v2.3 has no declared unit for {exc.unit}; "
+            f"partners on v2 do not see it",
+        )
     if isinstance(exc, MassUnknown):
         unit = f"{exc.amount:g} {exc.unit}"
         return PactNotice(
             code="mass_unknown",
+            versions=versions,
             declared_unit=unit,
             message=f"not shared over PACT: its declared unit ({unit}) needs "
             f"productMassPerDeclaredUnit; set the product's mass per declared unit "
@@ -316,33 +337,41 @@ def _notice(exc: Exception, calc: Calculation) -> PactNotice:
         )
     return PactNotice(
         code="not_expressible",
+        versions=versions,
         declared_unit=calc.declared_unit,
         message=f"not shared over PACT: {exc}",
     )
 
 
-def pact_notices(session: Session, product_ids: Sequence[int]) -> dict[int, PactNotice]:
-    """Why each calculation of these products that is not served over PACT is not, by
-    calculation id, from the same export as ListFootprints (v3). For the products' owner
-    only: the caller has checked that the products are the caller's tenant's."""
-    return {calc.id: notice for calc, notice in _unserved(session, product_ids)}
+def pact_notices(session: Session, product_ids: Sequence[int]) -> dict[int, list[PactNotice]]:
+    """Why each calculation of these products is not served over PACT v3 and v2 (those served
+    over both have none), by calculation id, v3's notice first; from the same export as
+    ListFootprints. For the products' owner only: the caller has checked that the products are
+    the caller's tenant's."""
+    out: dict[int, list[PactNotice]] = {}
+    for calc, notice in _unserved(session, product_ids):
+        out.setdefault(calc.id, []).append(notice)
+    return out
 
 
 def product_notices(session: Session, product_ids: Sequence[int]) -> dict[int, list[PactNotice]]:
     """`pact_notices` by product: each distinct reason once, naming its calculations."""
-    merged: dict[int, dict[str, PactNotice]] = {}
+    merged: dict[int, dict[tuple[str, tuple[str, ...]], PactNotice]] = {}
     for calc, notice in _unserved(session, product_ids):
         seen = merged.setdefault(calc.product_id, {})
-        known = seen.get(notice.message)
+        key = (notice.message, tuple(notice.versions))
+        known = seen.get(key)
         if known is not None:
             notice = known.model_copy(
                 update={"calculations": known.calculations + notice.calculations}
             )
-        seen[notice.message] = notice
+        seen[key] = notice
     return {pid: list(notices.values()) for pid, notices in merged.items()}
 
 
 def _unserved(session: Session, product_ids: Sequence[int]) -> list[tuple[Calculation, PactNotice]]:
+    """Each calculation's reasons not to be served: v3's, and v2's when it is another one (a
+    reason both versions share is one notice naming both)."""
     if not product_ids:
         return []
     rows = session.execute(
@@ -359,9 +388,25 @@ def _unserved(session: Session, product_ids: Sequence[int]) -> list[tuple[Calcul
     out = []
     for calc, product, tenant, mv in rows:
         preceding, number = _place(chains[(calc.product_id, calc.profile)], calc)
-        docs = _exported(calc, product, tenant, mv, "3", preceding, number)
-        if isinstance(docs, PactNotice):
-            out.append((calc, docs.model_copy(update={"calculations": [calc.uuid]})))
+        v3 = _exported(calc, product, tenant, mv, "3", preceding, number)
+        v2 = _exported(calc, product, tenant, mv, "2", preceding, number)
+        out += [(calc, n) for n in _reasons(calc.uuid, v3, v2)]
+    return out
+
+
+def _reasons(uuid: str, v3: _Docs | PactNotice, v2: _Docs | PactNotice) -> list[PactNotice]:
+    """The calculation's notices: one naming both versions when they fail alike, else v3's
+    then v2's (whose message then names v2)."""
+    n3 = v3 if isinstance(v3, PactNotice) else None
+    n2 = v2 if isinstance(v2, PactNotice) else None
+    named: dict[str, Any] = {"calculations": [uuid]}
+    if n3 is not None and n2 is not None and (n2.code, n2.message) == (n3.code, n3.message):
+        return [n3.model_copy(update=named | {"versions": ["2", "3"]})]
+    out = [n3.model_copy(update=named)] if n3 is not None else []
+    if n2 is not None:
+        if not n2.code.startswith("v2_"):  # a reason both could have, here v2's alone
+            named["message"] = n2.message.replace("over PACT:", "over PACT v2:", 1)
+        out.append(n2.model_copy(update=named))
     return out
 
 
