@@ -24,11 +24,11 @@ def test_store_upgrade_migrates_then_reports_current(cli: str) -> None:
     first = runner.invoke(app, ["store", "upgrade"])
     assert first.exit_code == 0, first.output
     assert (
-        "applied 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010, 0011; now at 0011"
-        in first.output
+        "applied 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010, 0011, 0012; "
+        "now at 0012" in first.output
     )
     again = runner.invoke(app, ["store", "upgrade"])
-    assert "already at the latest revision 0011" in again.output
+    assert "already at the latest revision 0012" in again.output
 
 
 def test_tenant_user_and_client_creation(cli: str) -> None:

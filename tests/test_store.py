@@ -109,13 +109,13 @@ def admin_of(session_factory: sessionmaker, tenant: str) -> Principal:
 
 def test_migrations_upgrade_an_empty_database_to_the_models(database_url: str) -> None:
     engine = new_engine(database_url)
-    assert upgrade(engine) == [f"{i:04d}" for i in range(1, 12)]  # 0001 ... 0011
+    assert upgrade(engine) == [f"{i:04d}" for i in range(1, 13)]  # 0001 ... 0012
     assert upgrade(engine) == []  # already at head: nothing to do
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == [], "the models and the migrations differ: add a migration"
-    assert head_revision() == "0011"
+    assert head_revision() == "0012"
     engine.dispose()
 
 
@@ -144,7 +144,7 @@ def test_a_database_from_before_migrations_is_adopted_with_its_claims(database_u
                 "generation, claimed_by) VALUES ('t', 'GEC-1', 'p', 1.0, 'wind', 'me')"
             )
         )
-    assert upgrade(engine) == [f"{i:04d}" for i in range(2, 12)]  # 0002 ... 0011
+    assert upgrade(engine) == [f"{i:04d}" for i in range(2, 13)]  # 0002 ... 0012
     with engine.connect() as conn:
         assert conn.execute(text("SELECT certificate_id FROM certificate_claims")).all() == [
             ("GEC-1",)

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openpcf.domain.errors import (
@@ -31,6 +32,7 @@ from openpcf.services.errors import (
     UnresolvedReference,
 )
 from openpcf.services.exchange.footprints import PactApiError
+from openpcf.store.refusal import refused_change
 
 log = logging.getLogger("openpcf.api")
 
@@ -241,6 +243,15 @@ def install(app: FastAPI) -> None:
             None,
             dict(exc.headers or {}),
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        reason = refused_change(exc)
+        if reason is None:  # any other database error: the unexpected one's 500, as before
+            raise exc
+        # a trigger refused a change the services should have refused first: say why
+        log.error("the database refused a change: %s", reason)
+        return error_response(409, "immutable", f"the database refuses the change: {reason}")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

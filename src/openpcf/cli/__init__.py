@@ -11,6 +11,7 @@ imports Typer alone. `tests/test_cli_lazy.py` checks that each entry's help matc
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, MutableMapping
 from importlib import import_module
 from typing import Annotated, Any
@@ -158,6 +159,28 @@ class LazyGroup(TyperGroup):
             super().format_help(ctx, formatter)
         finally:
             self._listing = False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            _exit_if_refused_by_database(exc)
+            raise
+
+
+def _exit_if_refused_by_database(exc: Exception) -> None:
+    """A change a database trigger refused (the services refuse it first, so no command should
+    get there): one `error:` line and exit 1, not a traceback. Anything else is left to raise."""
+    if "sqlalchemy" not in sys.modules:  # no database was used: nothing to load for the check
+        return
+    from openpcf.cli.common import err, shown
+    from openpcf.store.refusal import refused_change
+
+    reason = refused_change(exc)
+    if reason is not None:
+        err.print(f"[bold red]error:[/] the database refuses the change: {shown(reason)}",
+                  soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1) from None
 
 
 app = typer.Typer(
