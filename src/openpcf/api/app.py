@@ -20,6 +20,7 @@ from openpcf.api.routers import (
     factor_sets,
     factors,
     green_certificates,
+    lci,
     ledger,
     meta,
     methodology,
@@ -76,6 +77,10 @@ TAGS = [
     {"name": "ledger", "description": "Append-only hash chain: head, entries, verification"},
     {"name": "monitoring", "description": "Plant meters, live emissions, ETS allowances"},
     {"name": "policies", "description": "Policies and standards by province and sector; maps"},
+    {
+        "name": "background databases",
+        "description": "Installed LCI databases and their import reports",
+    },
     {"name": "meta", "description": "Liveness and identity"},
     {"name": "PACT v3", "description": "PACT Technical Specifications v3.0 data exchange"},
     {"name": "PACT v2", "description": "PACT Technical Specifications v2.3 data exchange"},
@@ -87,7 +92,7 @@ ROUTERS = (*(
     for m in (
         auth, meta, products, calculations, factors, factor_sets, methodology,
         supplier_requests, audit, pact_v3, pact_v2, certification, registry, ledger, monitoring,
-        green_certificates, national, policies, web_sessions,
+        green_certificates, national, policies, lci, web_sessions,
     )
 ), rule_versions.rules_router, rule_versions.profiles_router)  # fmt: skip
 

@@ -26,6 +26,7 @@ PAGE_MODULES = (
     "openpcf.web.pages_versions",
     "openpcf.web.pages_review",
     "openpcf.web.pages_coverage",
+    "openpcf.web.pages_databases",
 )
 OPTIONAL_MODULES = ("openpcf.web.pages_monitoring",)
 
