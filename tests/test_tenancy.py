@@ -521,6 +521,9 @@ def cases(ctx: Ctx) -> dict[str, list[Call]]:
             Call("GET", f"/supplier-requests/{o.request_id}", 404, {401}),
         ],
         "GET /audit": [Call("GET", "/audit?limit=1000", 200, {401}, check=_only_acme)],
+        # background databases are the operator's, machine-wide: no tenant's data to isolate
+        "GET /lci/databases": [Call("GET", "/lci/databases", 200, {401})],
+        "GET /lci/databases/{name}": [Call("GET", "/lci/databases/nope", 404, {401})],
         "GET /.well-known/openid-configuration": [
             Call("GET", "/.well-known/openid-configuration", 200, {200})
         ],
