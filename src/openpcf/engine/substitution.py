@@ -215,17 +215,7 @@ def _transposed(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, order
                 x[j, kk] = acc[kk] / diag
         else:  # y = M_CC^-T b: inverse[t, q] is at inv_at[c] + t m + q
             m = e - s
-            b = np.empty((m, k))
-            for q in range(m):
-                j = order[s + q]
-                for kk in range(k):
-                    b[q, kk] = rhs[j, kk]
-                for p in range(indptr[j], indptr[j + 1]):
-                    i = indices[p]
-                    if comp_of[i] != c:
-                        a = data[p]
-                        for kk in range(k):
-                            b[q, kk] += a * x[i, kk]
+            b = _gather(indptr, indices, data, order, starts, comp_of, c, x, rhs)
             base = inv_at[c]
             for q in range(m):
                 j = order[s + q]
