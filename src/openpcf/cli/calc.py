@@ -14,7 +14,6 @@ from rich.table import Table
 
 from openpcf.cli.common import FactorFiles, FactorSetLabels, Gwp, OutputFormat, err, num, out
 from openpcf.cli.common import fail as _fail
-from openpcf.cli.rule_choice import RuleChoice, RuleVersionOption, choose
 from openpcf.domain.errors import CalculationError, OpenpcfError
 
 if TYPE_CHECKING:  # the services are imported in the commands: a light start (cli/__init__.py)
@@ -24,10 +23,23 @@ if TYPE_CHECKING:  # the services are imported in the commands: a light start (c
     from openpcf.domain.result import Result, UncertaintyResult, Violation
     from openpcf.services.calculation.compare import Comparison
     from openpcf.services.calculation.project import Project
+    from openpcf.services.catalogue.rule_choice import RuleChoice
 
 #: As services.calculation.calculate.DEFAULT_PROFILE (tests/test_cli_lazy.py checks it), which
 #: the option's default cannot import without importing the whole calculation.
 DEFAULT_PROFILE = "gb-t-24067"
+
+RuleVersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rule-version",
+        metavar="VERSION|latest",
+        help="Compute under this published version of the model's product rule, read from the "
+        "platform store (OPENPCF_DATABASE_URL / OPENPCF_HOME), as the server does; 'latest': "
+        "the version in force today. Without it, the rule bundled with openpcf is used.",
+    ),
+]
+
 
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Methodology profile (`openpcf profiles list`).")
@@ -78,6 +90,7 @@ def calc(
     from openpcf.services.calculation.check import check as check_model
     from openpcf.services.calculation.compare import compare
     from openpcf.services.calculation.project import load_project, names_meters
+    from openpcf.services.catalogue.rule_choice import choose
 
     try:
         kept = []
@@ -136,7 +149,7 @@ def calc(
             sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         else:
             _render_comparison(comparison)
-            out.print(chosen.line)
+            out.print(escape(chosen.line))
         if not comparison.results:  # every profile refused: nothing was computed
             raise typer.Exit(1)
         return
@@ -193,6 +206,7 @@ def check(
     """
     from openpcf.services.calculation.check import check as check_model
     from openpcf.services.calculation.project import load_project
+    from openpcf.services.catalogue.rule_choice import choose
 
     try:
         project = load_project(model, factors or [])
@@ -204,9 +218,9 @@ def check(
         return
     if format is OutputFormat.json:
         sys.stdout.write(json.dumps([v.model_dump() for v in violations], indent=2) + "\n")
-        err.print(chosen.line, soft_wrap=True)
+        err.print(escape(chosen.line), soft_wrap=True)
         return _exit_if(violations)
-    out.print(chosen.line, soft_wrap=True)
+    out.print(escape(chosen.line), soft_wrap=True)
     if violations:
         _print_violations(violations, out)
     else:
@@ -305,7 +319,7 @@ def _render_result(r: Result, chosen: RuleChoice) -> None:
         f"PCF [bold green]{num(r.pcf.value)} kg CO2e[/] per {du.amount:g} {du.unit}"
         f"   profile {r.profile} · {r.gwp} GWP100 · factor set {r.factor_set}"
     )
-    out.print(chosen.line)
+    out.print(escape(chosen.line))
     table = Table(title="Contributions (hotspots)", title_justify="left", expand=False)
     table.add_column("input")
     table.add_column("stage")

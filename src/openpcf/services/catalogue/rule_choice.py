@@ -1,8 +1,8 @@
-"""`--rule-version` of `calc` and `check`: compute under a product rule version a regulator
-published in the store, as the server does, instead of the rule bundled with openpcf.
+"""The product rule a command-line calculation runs under (`openpcf calc|check --rule-version`):
+the bundled one, or a version a regulator published in the store, as the server computes.
 
-The store (and SQLAlchemy) is imported only when the option is given: `calc` of a model
-without it needs no database (tests/test_cli_lazy.py)."""
+The store (and SQLAlchemy) is imported only when a version is named: `calc` of a model without
+one needs no database (tests/test_cli_lazy.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
-
-import typer
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from openpcf.domain.errors import ModelError
 from openpcf.rules.catalogue import BUNDLED, bundled_rules, rules_in_force
@@ -21,17 +18,6 @@ from openpcf.rules.catalogue import BUNDLED, bundled_rules, rules_in_force
 if TYPE_CHECKING:
     from openpcf.domain.methodology import ProductRule
     from openpcf.services.calculation.project import Project
-
-RuleVersionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--rule-version",
-        metavar="VERSION|latest",
-        help="Compute under this published version of the model's product rule, read from the "
-        "platform store (OPENPCF_DATABASE_URL / OPENPCF_HOME), as the server does; 'latest': "
-        "the version in force today. Without it, the rule bundled with openpcf is used.",
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -46,17 +32,17 @@ class RuleChoice:
 
     @property
     def line(self) -> str:
-        """One line for the table output, saying which rule and version were used."""
+        """One line for the output (plain text), saying which rule and version were used."""
         if self.rule_id is None:
             return "product rule: none named (general rules)"
         if self.version is None:
-            return f"product rule {escape(self.rule_id)}: unknown; computed under the general rules"
+            return f"product rule {self.rule_id}: unknown; computed under the general rules"
         if self.rule is None:
-            return f"product rule {escape(self.rule_id)} · {self.version} (bundled with openpcf)"
+            return f"product rule {self.rule_id} · {self.version} (bundled with openpcf)"
         when = f"in force from {self.valid_from}" + (
             f", withdrawn on {self.withdrawn_on}" if self.withdrawn_on else ""
         )
-        return (f"product rule {escape(self.rule_id)} · version {escape(self.version or '')} "
+        return (f"product rule {self.rule_id} · version {self.version} "
                 f"(published in the store, {when})")  # fmt: skip
 
     def as_json(self) -> dict[str, object]:
