@@ -23,10 +23,23 @@ if TYPE_CHECKING:  # the services are imported in the commands: a light start (c
     from openpcf.domain.result import Result, UncertaintyResult, Violation
     from openpcf.services.calculation.compare import Comparison
     from openpcf.services.calculation.project import Project
+    from openpcf.services.catalogue.rule_choice import RuleChoice
 
 #: As services.calculation.calculate.DEFAULT_PROFILE (tests/test_cli_lazy.py checks it), which
 #: the option's default cannot import without importing the whole calculation.
 DEFAULT_PROFILE = "gb-t-24067"
+
+RuleVersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rule-version",
+        metavar="VERSION|latest",
+        help="Compute under this published version of the model's product rule, read from the "
+        "platform store (OPENPCF_DATABASE_URL / OPENPCF_HOME), as the server does; 'latest': "
+        "the version in force today. Without it, the rule bundled with openpcf is used.",
+    ),
+]
+
 
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Methodology profile (`openpcf profiles list`).")
@@ -63,17 +76,21 @@ def calc(
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Seed of the Monte Carlo draws.")
     ] = None,
+    rule_version: RuleVersionOption = None,
 ) -> None:
     """Compute a product model's carbon footprint per declared unit, with hotspots.
 
     A model that breaks its product rule is refused unless --allow-violations; the result then
-    lists the violations. Profile breaches are always listed in the result.
+    lists the violations. Profile breaches are always listed in the result. The output names
+    the product rule and version used: the bundled one, or with --rule-version one a regulator
+    published in the store.
     """
     from openpcf.rules.catalogue import profile
     from openpcf.services.calculation.calculate import calculate
     from openpcf.services.calculation.check import check as check_model
     from openpcf.services.calculation.compare import compare
     from openpcf.services.calculation.project import load_project, names_meters
+    from openpcf.services.catalogue.rule_choice import choose
 
     try:
         kept = []
@@ -89,49 +106,57 @@ def calc(
 
             with sessions()() as session:
                 project = resolve_for_tenant(session, config.tenant(), project)
-        result = calculate(project, gwp=gwp.value if gwp else None, profile=profile_id)
-        violations = check_model(project, profile_id, result)
-        # An unknown rule cannot be broken: the model is computed under the general rule and the
-        # violation is listed in the result.
-        rule_breaches = [v for v in violations if v.rule != profile_id and v.code != "UNKNOWN_RULE"]
-        if rule_breaches and not allow_violations:
-            _print_violations(rule_breaches, err)
-            err.print("[bold red]error:[/] the model breaks its product rule; fix it, or run "
-                      "with --allow-violations to compute a result marked as such")  # fmt: skip
-            raise typer.Exit(1)
-        result = result.model_copy(update={"violations": tuple(violations)})
-        if "certificates" in profile(profile_id).electricity.accepts and _names_certificates(
-            project
-        ):
-            from openpcf import config
-            from openpcf.services.certification.green_certificates import record_claims
-            from openpcf.store.db import sessions
+        chosen = choose(project, rule_version)
+        with chosen.applied():  # the published version in place of the bundled rule, if named
+            result = calculate(project, gwp=gwp.value if gwp else None, profile=profile_id)
+            violations = check_model(project, profile_id, result)
+            # An unknown rule cannot be broken: the model is computed under the general rule and
+            # the violation is listed in the result.
+            rule_breaches = [
+                v for v in violations if v.rule != profile_id and v.code != "UNKNOWN_RULE"
+            ]
+            if rule_breaches and not allow_violations:
+                _print_violations(rule_breaches, err)
+                err.print("[bold red]error:[/] the model breaks its product rule; fix it, or run "
+                          "with --allow-violations to compute a result marked as such")  # fmt: skip
+                raise typer.Exit(1)
+            result = result.model_copy(
+                update={"violations": tuple(violations), "rule_version": chosen.version}
+            )
+            if "certificates" in profile(profile_id).electricity.accepts and _names_certificates(
+                project
+            ):
+                from openpcf import config
+                from openpcf.services.certification.green_certificates import record_claims
+                from openpcf.store.db import sessions
 
-            record_claims(sessions(), config.tenant(), project)
-        if uncertainty is not None:
+                record_claims(sessions(), config.tenant(), project)
+            if uncertainty is not None:
+                if compare_with:
+                    raise CalculationError("--uncertainty does not combine with --compare")
+                stats = _monte_carlo(project, profile_id, gwp, uncertainty, seed, result.pcf.value)
+                result = result.model_copy(update={"uncertainty": stats})
+            comparison = None
             if compare_with:
-                raise CalculationError("--uncertainty does not combine with --compare")
-            stats = _monte_carlo(project, profile_id, gwp, uncertainty, seed, result.pcf.value)
-            result = result.model_copy(update={"uncertainty": stats})
-        comparison = None
-        if compare_with:
-            others = [p.strip() for p in compare_with.split(",") if p.strip()]
-            comparison = compare(project, profile_id, others, gwp.value if gwp else None)
+                others = [p.strip() for p in compare_with.split(",") if p.strip()]
+                comparison = compare(project, profile_id, others, gwp.value if gwp else None)
     except OpenpcfError as exc:
         _fail(exc)
         return
     if comparison is not None:
         if format is OutputFormat.json:
-            sys.stdout.write(json.dumps(_comparison_json(comparison), indent=2) + "\n")
+            doc = _comparison_json(comparison) | {"rule_used": chosen.as_json()}
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         else:
             _render_comparison(comparison)
+            out.print(escape(chosen.line))
         if not comparison.results:  # every profile refused: nothing was computed
             raise typer.Exit(1)
         return
     if format is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        _render_result(result)
+        _render_result(result, chosen)
 
 
 def _names_certificates(project: Project) -> bool:
@@ -172,22 +197,38 @@ def check(
     profile_id: ProfileOption = DEFAULT_PROFILE,
     factors: FactorFiles = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    rule_version: RuleVersionOption = None,
 ) -> None:
-    """List every breach of the model's product rule and of the profile; exit 1 if any."""
+    """List every breach of the model's product rule and of the profile; exit 1 if any.
+
+    The product rule is the bundled one, or with --rule-version one published in the store; the
+    table names it, and with --format json (a list of violations) it is named on stderr.
+    """
     from openpcf.services.calculation.check import check as check_model
     from openpcf.services.calculation.project import load_project
+    from openpcf.services.catalogue.rule_choice import choose
 
     try:
-        violations = check_model(load_project(model, factors or []), profile_id)
+        project = load_project(model, factors or [])
+        chosen = choose(project, rule_version)
+        with chosen.applied():
+            violations = check_model(project, profile_id)
     except OpenpcfError as exc:
         _fail(exc)
         return
     if format is OutputFormat.json:
         sys.stdout.write(json.dumps([v.model_dump() for v in violations], indent=2) + "\n")
-    elif violations:
+        err.print(escape(chosen.line), soft_wrap=True)
+        return _exit_if(violations)
+    out.print(escape(chosen.line), soft_wrap=True)
+    if violations:
         _print_violations(violations, out)
     else:
         out.print(f"[green]no violations[/] of the product rule or profile {profile_id}")
+    _exit_if(violations)
+
+
+def _exit_if(violations: list[Violation]) -> None:
     if violations:
         raise typer.Exit(1)
 
@@ -271,13 +312,14 @@ def _render_comparison(c: Comparison) -> None:
         out.print(t)
 
 
-def _render_result(r: Result) -> None:
+def _render_result(r: Result, chosen: RuleChoice) -> None:
     du = r.declared_unit
     out.print(f"[bold]{escape(r.product)}[/]")
     out.print(
         f"PCF [bold green]{num(r.pcf.value)} kg CO2e[/] per {du.amount:g} {du.unit}"
         f"   profile {r.profile} · {r.gwp} GWP100 · factor set {r.factor_set}"
     )
+    out.print(escape(chosen.line))
     table = Table(title="Contributions (hotspots)", title_justify="left", expand=False)
     table.add_column("input")
     table.add_column("stage")

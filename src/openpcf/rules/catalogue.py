@@ -13,10 +13,13 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from openpcf import __version__
 from openpcf.domain.errors import Location, ModelError
 from openpcf.domain.methodology import ProductRule, Profile
 
 T = TypeVar("T", bound=BaseModel)
+#: The version label of the rules and profiles openpcf ships (their initial published versions).
+BUNDLED = f"bundled@{__version__}"
 _ROOT = files("openpcf.rules")
 
 

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from openpcf.api.deps import PrincipalDep
+from openpcf.api.deps import PrincipalDep, SessionDep
 from openpcf.api.errors import responses
 from openpcf.domain.methodology import ProductRule, Profile
 from openpcf.services.calculation import methodology
+from openpcf.services.catalogue.rule_versions import RuleListing, rule_listing
 
 router = APIRouter(tags=["methodology"])
 
@@ -38,12 +39,12 @@ def get_profile(
 
 @router.get(
     "/rules",
-    response_model=list[ProductRule],
-    summary="List product rules",
+    response_model=list[RuleListing],
+    summary="List product rules: the bundled ones and every version published in the store",
     responses=responses(401),
 )
-def list_rules(_: PrincipalDep) -> list[ProductRule]:
-    return methodology.list_rules()
+def list_rules(_: PrincipalDep, db: SessionDep) -> list[RuleListing]:
+    return rule_listing(db)
 
 
 @router.get(

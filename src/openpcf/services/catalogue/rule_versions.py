@@ -20,18 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from openpcf import __version__
 from openpcf.domain.errors import Location
 from openpcf.domain.methodology import ProductRule, Profile
 from openpcf.domain.platform import Principal
 from openpcf.io import limits
-from openpcf.rules.catalogue import bundled_profiles, bundled_rules
+from openpcf.rules.catalogue import BUNDLED, bundled_profiles, bundled_rules
 from openpcf.services.errors import Conflict, Immutable, InvalidRequest, NotFound
 from openpcf.services.platform.access import national
 from openpcf.services.platform.accounts import now, utc
 from openpcf.store.models_national import RuleVersion
 
-BUNDLED = f"bundled@{__version__}"
 MAX_BYTES = 512 * 1024
 Kind = Literal["product", "profile"]
 SCHEMA: dict[str, type[ProductRule] | type[Profile]] = {"product": ProductRule, "profile": Profile}
@@ -65,6 +63,34 @@ class RuleVersionInfo(BaseModel):
     published_at: Any = None
     published_by: str | None = None
     document: dict[str, Any] = Field(description="the rule or profile, as validated")
+
+
+class RuleListing(ProductRule):
+    """A product rule as `GET /rules` lists it: a bundled one, or a version published in the
+    store (the same rule id may appear several times, one entry per version)."""
+
+    version: str = Field(description="'bundled@<openpcf version>' or the published version")
+    status: Literal["bundled", "published", "withdrawn"]
+    valid_from: date | None = Field(default=None, description="first day in force (published)")
+    withdrawn_on: date | None = None
+    published_by: str | None = None
+
+
+def rule_listing(session: Session) -> list[RuleListing]:
+    """The bundled product rules, then every published (or withdrawn) version in the store."""
+    out = [RuleListing.model_validate(r.model_dump() | {"version": BUNDLED, "status": "bundled"})
+           for r in bundled_rules().values()]  # fmt: skip
+    with session.begin():
+        rows = session.scalars(select(RuleVersion).where(
+            RuleVersion.kind == "product", RuleVersion.published_at.is_not(None))
+            .order_by(RuleVersion.rule_id, RuleVersion.valid_from, RuleVersion.id))  # fmt: skip
+        for r in rows:
+            out.append(RuleListing.model_validate(r.document | {
+                "version": r.version, "status": "withdrawn" if r.withdrawn_on else "published",
+                "valid_from": r.valid_from, "withdrawn_on": r.withdrawn_on,
+                "published_by": r.published_by,
+            }))  # fmt: skip
+    return out
 
 
 class RuleDiff(BaseModel):
@@ -176,6 +202,39 @@ def in_force(session: Session, on: date) -> InForce:
             out.rules[r.rule_id] = ProductRule.model_validate(r.document)
             out.rule_versions[r.rule_id] = r.version
     return out
+
+
+def published_rule(session: Session, rule_id: str, version: str, on: date) -> RuleVersionInfo:
+    """A published version of product rule `rule_id` for `openpcf calc --rule-version`: the one
+    named, or with 'latest' the one the server computes under on `on`. A draft or an unknown
+    version is refused with the versions that exist, so the user can pick one."""
+    with session.begin():
+        rows = list(session.scalars(select(RuleVersion).where(
+            RuleVersion.kind == "product", RuleVersion.rule_id == rule_id)
+            .order_by(RuleVersion.valid_from, RuleVersion.id)))  # fmt: skip
+        if version == "latest":
+            now = in_force(session, on)
+            version = now.rule_versions.get(rule_id, "")
+            if rule_id not in now.rules:
+                raise NotFound(f"product rule {rule_id} has no published version in force on "
+                               f"{on}; {_existing(rows)}")  # fmt: skip
+        row = next((r for r in rows if r.version == version), None)
+        if row is None:
+            raise NotFound(f"product rule {rule_id} has no version '{version}'; {_existing(rows)}")
+        if row.published_at is None:
+            raise Conflict(f"version '{version}' of product rule {rule_id} is a draft, not "
+                           f"published; {_existing(rows)}")  # fmt: skip
+        return _info(row)
+
+
+def _existing(rows: list[RuleVersion]) -> str:
+    """What a user can name instead: the published versions (with their dates), then drafts."""
+    published = [f"{r.version} (from {r.valid_from}"
+                 + (f", withdrawn on {r.withdrawn_on})" if r.withdrawn_on else ")")
+                 for r in rows if r.published_at is not None]  # fmt: skip
+    draft = [r.version for r in rows if r.published_at is None]
+    text = "published: " + (", ".join(published) if published else "none")
+    return text + (f"; drafts (not usable): {', '.join(draft)}" if draft else "")
 
 
 def drafts(session: Session) -> set[str]:
