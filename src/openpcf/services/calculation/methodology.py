@@ -19,10 +19,6 @@ def get_profile(profile_id: str) -> Profile:
         raise NotFound(exc.message) from None
 
 
-def list_rules() -> list[ProductRule]:
-    return list(catalogue.product_rules().values())
-
-
 def get_rule(rule_id: str) -> ProductRule:
     try:
         return catalogue.product_rule(rule_id)
