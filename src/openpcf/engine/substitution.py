@@ -185,20 +185,7 @@ def _transposed(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, order
     for c in range(c0, c1):
         s = starts[c]
         e = starts[c + 1]
-        if e - s == 1 and k == 1:  # the common case, in scalars (a third faster)
-            j = order[s]
-            diag = 1.0
-            v = rhs[j, 0]
-            for p in range(indptr[j], indptr[j + 1]):
-                i = indices[p]
-                if i == j:
-                    diag -= data[p]
-                else:
-                    v += data[p] * x[i, 0]
-            if diag == 0.0:
-                return c
-            x[j, 0] = v / diag
-        elif e - s == 1:
+        if e - s == 1:
             j = order[s]
             diag = 1.0
             for kk in range(k):
@@ -360,7 +347,8 @@ def _sweeps(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, diag: np.ndarray,
     terms; a last pass then checks the true residual of the answer component by component,
     |r| <= ctol (|g| + |M^T| |x|), and per column ||r|| <= ntol ||g|| (as
     `krylov.componentwise_ok`). Returns the sweeps run, or -1 when max_sweeps were not enough
-    or a diagonal entry is zero."""
+    or a diagonal entry is zero. The two passes repeat their row sum on purpose: the sweeps
+    skip the magnitudes, and sharing one helper made them 0.4 ms slower on USLCI x100."""
     m = diag.size
     k = x.shape[1]
     for q in range(m):
